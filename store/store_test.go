@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sanadhq/sanad"
+)
+
+var testConfig = Config{Embedder: "test", Model: "axis-v1", Dimensions: 4, ChunkSize: 100, ChunkOverlap: 0, Analyzer: "test"}
+
+// put makes an article whose chunks are its lines, each with a unit vector
+// along the axis given by the line's first byte, and terms its words.
+func put(id string, lines ...string) Put {
+	text := strings.Join(lines, "\n")
+	p := Put{Article: sanad.Article{ID: id, Title: "title " + id, Source: id + ".txt", Date: "2024-01-02", Text: text, Hash: "h-" + text}}
+	off := 0
+	for i, l := range lines {
+		p.Chunks = append(p.Chunks, sanad.Chunk{Index: i, Start: off, End: off + len(l)})
+		off += len(l) + 1
+		v := make([]float32, 4)
+		v[int(l[0])%4] = 1
+		p.Vectors = append(p.Vectors, v)
+		p.Terms = append(p.Terms, strings.Fields(l))
+	}
+	return p
+}
+
+func mustWriter(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := OpenWriter(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestCommitSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha one", "beta two"), put("b", "gamma three")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != 2 || r.Stats().Chunks != 3 {
+		t.Fatalf("reopened: %d articles %d chunks, want 2 and 3", r.Len(), r.Stats().Chunks)
+	}
+	a, ok := r.Article("a")
+	if !ok || a.Title != "title a" || a.Date != "2024-01-02" || a.Text != "alpha one\nbeta two" {
+		t.Errorf("article a after reopen = %+v", a)
+	}
+	cfg, ok := r.Config()
+	if !ok || cfg != testConfig {
+		t.Errorf("config after reopen = %+v, want %+v", cfg, testConfig)
+	}
+	chunks, vecs := r.Chunks("a")
+	if len(chunks) != 2 || chunks[1].Text != "beta two" || chunks[1].ID != "a#1" || len(vecs) != 2 || vecs[1][int('b')%4] != 1 {
+		t.Errorf("chunks of a = %+v, vectors %v", chunks, vecs)
+	}
+}
+
+func TestReplaceDeleteAndCompact(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	for i := 0; i < 30; i++ {
+		long := strings.Repeat("word ", 20000)
+		if _, err := w.Commit(testConfig, []Put{put("a", fmt.Sprintf("a%d %s", i, long)), put("b", "b stays")}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Commit(testConfig, nil, []string{"b", "missing"}); err != nil {
+		t.Fatal(err)
+	}
+	before := w.Stats()
+	compacted, err := w.Compact()
+	if err != nil || !compacted {
+		t.Fatalf("Compact = %v, %v; want a compaction of %d disk bytes for %d live", compacted, err, before.DiskBytes, before.LiveBytes)
+	}
+	after := w.Stats()
+	if after.DiskBytes >= before.DiskBytes/10 || after.Segments != 1 {
+		t.Errorf("after compaction: %d bytes in %d segments (was %d)", after.DiskBytes, after.Segments, before.DiskBytes)
+	}
+	// Writing after a compaction appends to the new segment.
+	if _, err := w.Commit(testConfig, []Put{put("c", "c new")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := r.Article("a")
+	if r.Len() != 2 || !strings.HasPrefix(a.Text, "a29 ") {
+		t.Errorf("after reopen: %d articles, a = %.10q", r.Len(), a.Text)
+	}
+	if _, ok := r.Article("b"); ok {
+		t.Error("deleted article b came back")
+	}
+	if hits := r.SearchLexical([]string{"a0"}, 5, ""); len(hits) != 0 {
+		t.Errorf("replaced text still searchable: %+v", hits)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
+	if len(files) != 1 {
+		t.Errorf("segments on disk after compaction: %v", files)
+	}
+}
+
+func TestInterruptedWriteIsIgnoredAndCutOff(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// A writer that died after appending but before the manifest named it.
+	seg := filepath.Join(dir, "seg-000001.log")
+	size := fileSize(t, seg)
+	f, _ := os.OpenFile(seg, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(encodePut(&entry{article: sanad.Article{ID: "ghost", Text: "x"}}, 4)[:20])
+	f.Close()
+
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != 1 {
+		t.Errorf("articles = %d, want 1", r.Len())
+	}
+	rep, err := Verify(dir)
+	if err != nil || len(rep.Problems) != 0 || len(rep.Notes) != 1 {
+		t.Errorf("Verify = %+v, %v; want no problems and one note", rep, err)
+	}
+	w = mustWriter(t, dir)
+	if got := fileSize(t, seg); got != size {
+		t.Errorf("writer kept %d bytes, want the committed %d", got, size)
+	}
+	if _, err := w.Commit(testConfig, []Put{put("b", "beta")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if r, err := Open(dir); err != nil || r.Len() != 2 {
+		t.Errorf("after writing past the cut: %v", err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size()
+}
+
+func TestCorruptionIsAnErrorNotAPanic(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha one", "beta")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	seg := filepath.Join(dir, "seg-000001.log")
+	data, _ := os.ReadFile(seg)
+	data[len(data)-3] ^= 0xff
+	os.WriteFile(seg, data, 0o644)
+
+	_, err := Open(dir)
+	if err == nil || !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "checksum") || !strings.Contains(err.Error(), "seg-000001.log") {
+		t.Errorf("Open of a corrupt index: %v", err)
+	}
+	rep, err := Verify(dir)
+	if err != nil || len(rep.Problems) == 0 {
+		t.Errorf("Verify found no problem: %+v %v", rep, err)
+	}
+}
+
+func TestDecodeRejectsHugeCounts(t *testing.T) {
+	e := &entry{article: sanad.Article{ID: "a", Text: "abc"}, spans: []span{{0, 3}}, terms: [][]string{{"abc"}}, vectors: [][]float32{{1, 0, 0, 0}}}
+	payload := encodePut(e, 4)[frameHeader:]
+	// A huge varint inserted anywhere must give errCorrupt, never a panic
+	// or an allocation of the size it claims.
+	for off := 1; off < len(payload)-10; off++ {
+		bad := append([]byte{}, payload[:off]...)
+		bad = append(bad, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)
+		bad = append(bad, payload[off:]...)
+		if _, _, _, err := decodeRecord(bad); err != nil && !errors.Is(err, errCorrupt) {
+			t.Fatalf("offset %d: error %v does not wrap errCorrupt", off, err)
+		}
+	}
+}
+
+func TestOneWriterAtATimeReadersSeeLastCommit(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenWriter(dir, false); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--wait") {
+		t.Errorf("second writer: %v, want ErrLocked mentioning --wait", err)
+	}
+	r, err := Open(dir)
+	if err != nil || r.Len() != 1 {
+		t.Fatalf("reader during write: %v", err)
+	}
+	if _, err := r.Commit(testConfig, []Put{put("b", "b")}, nil); err == nil {
+		t.Error("a reader could commit")
+	}
+	w.Close()
+	if w2, err := OpenWriter(dir, false); err != nil {
+		t.Errorf("writer after the first closed: %v", err)
+	} else {
+		w2.Close()
+	}
+}
+
+func TestConfigMismatchIsRefused(t *testing.T) {
+	w := NewMemory()
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := testConfig
+	other.Model = "another-model"
+	_, err := w.Commit(other, []Put{put("b", "beta")}, nil)
+	if err == nil || !strings.Contains(err.Error(), `model "axis-v1" (this command: "another-model")`) {
+		t.Errorf("commit with another model: %v", err)
+	}
+	if w.Len() != 1 {
+		t.Errorf("refused commit changed the index")
+	}
+}
+
+func TestBadVectorsAreRefused(t *testing.T) {
+	cases := map[string][]float32{
+		"wrong dimensions": {1, 0, 0},
+		"NaN":              {float32(math.NaN()), 0, 0, 0},
+		"not unit length":  {1, 1, 0, 0},
+		"zero":             {0, 0, 0, 0},
+	}
+	for name, v := range cases {
+		w := NewMemory()
+		if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		p := put("b", "beta")
+		p.Vectors[0] = v
+		if _, err := w.Commit(testConfig, []Put{p}, nil); err == nil {
+			t.Errorf("%s: vector %v accepted", name, v)
+		}
+		if w.Len() != 1 {
+			t.Errorf("%s: refused commit changed the index", name)
+		}
+	}
+}
+
+func TestSearchExcludesAnArticle(t *testing.T) {
+	w := NewMemory()
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha x", "apple x"), put("b", "avocado x"), put("c", "cherry")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	q := []float32{0, 0, 0, 0}
+	q[int('a')%4] = 1
+	hits, err := w.SearchVector(context.Background(), q, 2, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].Article.ID != "b" || hits[0].Rank != 1 || hits[0].Chunk.Text != "avocado x" || hits[0].Score < 0.999 {
+		t.Errorf("vector hits excluding a: %+v", hits)
+	}
+	for _, h := range hits {
+		if h.Article.ID == "a" {
+			t.Errorf("excluded article returned: %+v", h)
+		}
+	}
+	lex := w.SearchLexical([]string{"x"}, 10, "b")
+	if len(lex) != 2 || lex[0].Article.ID != "a" || lex[1].Article.ID != "a" {
+		t.Errorf("lexical hits excluding b: %+v", lex)
+	}
+	if _, err := w.SearchVector(context.Background(), []float32{1, 0}, 2, ""); err == nil {
+		t.Error("query of the wrong dimension accepted")
+	}
+}
