@@ -1,0 +1,490 @@
+package embed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unicode"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// DefaultOllamaURL is where a local Ollama server serves its
+// OpenAI-compatible API.
+const DefaultOllamaURL = "http://localhost:11434/v1"
+
+// DefaultOllamaModel is the model NewOllama uses when none is given. bge-m3
+// is multilingual (trained on 100+ languages, Arabic among them), takes
+// inputs of up to 8192 tokens so chunks are not cut short, and needs no
+// query or passage prefixes. The usual alternatives fall short for Arabic
+// news: nomic-embed-text is English-centric, and multilingual e5 models
+// work well but only with "query: "/"passage: " prefixes and a 512-token
+// context.
+const DefaultOllamaModel = "bge-m3"
+
+// Defaults for Options fields left zero.
+const (
+	DefaultBatchSize   = 32
+	DefaultConcurrency = 2
+	DefaultTimeout     = 60 * time.Second
+	DefaultMaxRetries  = 5
+)
+
+const (
+	// maxBackoff caps the exponential backoff between retries.
+	maxBackoff = 30 * time.Second
+	// maxRetryAfter caps how long a server's Retry-After can make us wait,
+	// so a misconfigured proxy cannot stall indexing for hours.
+	maxRetryAfter = 60 * time.Second
+	// bodyQuote is how much of an unexpected answer an error quotes.
+	bodyQuote = 200
+)
+
+// Options configures NewOpenAI and NewOllama.
+type Options struct {
+	// BaseURL is the API root, such as "https://api.openai.com/v1"; the
+	// client posts to BaseURL + "/embeddings".
+	BaseURL string
+	// APIKey is sent as a bearer token when not empty.
+	APIKey string
+	// Model is the embedding model's name as the server knows it.
+	Model string
+	// BatchSize is the number of inputs per request, default 32.
+	BatchSize int
+	// Concurrency is the number of requests in flight, default 2.
+	Concurrency int
+	// Timeout bounds each request, default 60s; a request that exceeds it
+	// is retried.
+	Timeout time.Duration
+	// MaxRetries is how often a failed request is retried after transient
+	// errors (429, 5xx, broken connections, timeouts), default 5 when 0;
+	// negative means never.
+	MaxRetries int
+	// QueryPrefix is prepended to every query and DocPrefix to every
+	// passage, for models trained with them (see DefaultPrefixes).
+	QueryPrefix, DocPrefix string
+	// Dimensions is the expected vector length; 0 learns it from the first
+	// answer and then holds every later answer to it.
+	Dimensions int
+	// HTTPClient replaces the default HTTP client (tests).
+	HTTPClient *http.Client
+	// OnBatch, when set, is called with the number of inputs each finished
+	// request completed, for progress reports. Calls are serialised.
+	OnBatch func(done int)
+}
+
+// NewOpenAI returns an embedder for any server that speaks OpenAI's
+// embeddings API. BaseURL and Model are required.
+func NewOpenAI(opt Options) (Embedder, error) {
+	if opt.BaseURL == "" {
+		return nil, errors.New("openai embedder: no base URL")
+	}
+	if opt.Model == "" {
+		return nil, errors.New("openai embedder: no model")
+	}
+	return newRemote("openai", opt)
+}
+
+// NewOllama returns an embedder for an Ollama server's OpenAI-compatible
+// API. BaseURL defaults to DefaultOllamaURL, Model to DefaultOllamaModel and
+// APIKey to "ollama" (Ollama ignores it, but some proxies in front of it
+// insist on one).
+func NewOllama(opt Options) (Embedder, error) {
+	if opt.BaseURL == "" {
+		opt.BaseURL = DefaultOllamaURL
+	}
+	if opt.Model == "" {
+		opt.Model = DefaultOllamaModel
+	}
+	if opt.APIKey == "" {
+		opt.APIKey = "ollama"
+	}
+	return newRemote("ollama", opt)
+}
+
+// remote embeds through an OpenAI-compatible /embeddings endpoint.
+type remote struct {
+	kind     string
+	model    string
+	baseURL  string
+	endpoint string
+	opt      Options
+	client   *openai.Client
+	// dims is the vector length every answer must have: Options.Dimensions
+	// or, when that is 0, the length of the first vector seen.
+	dims atomic.Int64
+	// backoffBase is the first retry's mean delay; tests shorten it.
+	backoffBase time.Duration
+	progressMu  sync.Mutex
+}
+
+func newRemote(kind string, opt Options) (*remote, error) {
+	u, err := url.Parse(opt.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s embedder: base URL %q is not an http(s) URL", kind, opt.BaseURL)
+	}
+	if opt.Dimensions < 0 {
+		return nil, fmt.Errorf("%s embedder: negative dimensions %d", kind, opt.Dimensions)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultBatchSize
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = DefaultConcurrency
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	switch {
+	case opt.MaxRetries == 0:
+		opt.MaxRetries = DefaultMaxRetries
+	case opt.MaxRetries < 0:
+		opt.MaxRetries = 0
+	}
+
+	hc := opt.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+		// The default transport keeps only 2 idle connections per host;
+		// with more requests in flight it would redial for every batch.
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = max(opt.Concurrency, t.MaxIdleConnsPerHost)
+			hc.Transport = t
+		}
+	}
+	base := strings.TrimRight(opt.BaseURL, "/")
+	cfg := openai.DefaultConfig(opt.APIKey)
+	cfg.BaseURL = base
+	cfg.HTTPClient = recordingDoer{hc}
+
+	r := &remote{
+		kind:        kind,
+		model:       opt.Model,
+		baseURL:     base,
+		endpoint:    base + "/embeddings",
+		opt:         opt,
+		client:      openai.NewClientWithConfig(cfg),
+		backoffBase: 500 * time.Millisecond,
+	}
+	r.dims.Store(int64(opt.Dimensions))
+	return r, nil
+}
+
+func (r *remote) Info() Info {
+	return Info{
+		Kind:        r.kind,
+		Model:       r.model,
+		Dimensions:  int(r.dims.Load()),
+		QueryPrefix: r.opt.QueryPrefix,
+		DocPrefix:   r.opt.DocPrefix,
+	}
+}
+
+func (r *remote) EmbedQuery(ctx context.Context, text string) ([]float32, error) {
+	vecs, err := r.embed(ctx, []string{r.opt.QueryPrefix + text}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return vecs[0], nil
+}
+
+func (r *remote) EmbedDocuments(ctx context.Context, texts []string) ([][]float32, error) {
+	inputs := texts
+	if r.opt.DocPrefix != "" {
+		inputs = make([]string, len(texts))
+		for i, t := range texts {
+			inputs[i] = r.opt.DocPrefix + t
+		}
+	}
+	return r.embed(ctx, inputs, r.opt.OnBatch)
+}
+
+// embed sends inputs in batches, at most Concurrency at a time, and places
+// each batch's vectors by position. The first failure cancels the rest.
+func (r *remote) embed(ctx context.Context, inputs []string, onBatch func(int)) ([][]float32, error) {
+	out := make([][]float32, len(inputs))
+	if len(inputs) == 0 {
+		return out, nil
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, r.opt.Concurrency)
+	)
+dispatch:
+	for start := 0; start < len(inputs); start += r.opt.BatchSize {
+		// select picks at random among ready cases: check first so that a
+		// cancelled context never starts another request.
+		if gctx.Err() != nil {
+			break
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+			break dispatch
+		}
+		end := min(start+r.opt.BatchSize, len(inputs))
+		wg.Go(func() {
+			defer func() { <-sem }()
+			vecs, err := r.embedBatch(gctx, inputs[start:end])
+			if err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+				cancel()
+				return
+			}
+			copy(out[start:end], vecs)
+			if onBatch != nil {
+				r.progressMu.Lock()
+				onBatch(end - start)
+				r.progressMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// A cancelled caller gets its own cancellation back, not whichever
+	// request noticed it first.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, err)
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// transientError is a failure worth retrying after a while.
+type transientError struct {
+	err        error
+	retryAfter time.Duration // the server's Retry-After, 0 if none
+}
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// embedBatch sends one batch, retrying transient failures with capped
+// exponential backoff and jitter, or after the server's Retry-After.
+func (r *remote) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
+	for attempt := 0; ; attempt++ {
+		vecs, err := r.send(ctx, batch)
+		if err == nil {
+			return vecs, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, ctx.Err())
+		}
+		var te *transientError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		if attempt >= r.opt.MaxRetries {
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", te.err, attempt+1)
+		}
+		wait := te.retryAfter
+		if wait == 0 {
+			wait = r.backoff(attempt)
+		}
+		slog.Debug("embeddings: retrying", "endpoint", r.endpoint, "attempt", attempt+1, "wait", wait, "err", te.err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, ctx.Err())
+		}
+	}
+}
+
+// backoff doubles per attempt up to maxBackoff, with jitter in [d/2, d) so
+// that concurrent batches rejected together do not retry together.
+func (r *remote) backoff(attempt int) time.Duration {
+	d := maxBackoff
+	if attempt < 16 {
+		d = min(r.backoffBase<<attempt, maxBackoff)
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// send makes one request and checks its answer.
+func (r *remote) send(ctx context.Context, batch []string) ([][]float32, error) {
+	reqCtx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
+	defer cancel()
+	x := &exchange{}
+	res, err := r.client.CreateEmbeddings(context.WithValue(reqCtx, exchangeKey{}, x), openai.EmbeddingRequestStrings{
+		Input:          batch,
+		Model:          openai.EmbeddingModel(r.model),
+		EncodingFormat: openai.EmbeddingEncodingFormatFloat,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(reqCtx.Err(), context.DeadlineExceeded) {
+			return nil, &transientError{err: fmt.Errorf("embeddings %s: no answer within %v", r.endpoint, r.opt.Timeout)}
+		}
+		return nil, r.classify(err, x)
+	}
+	return r.check(res, len(batch))
+}
+
+// classify turns a failed request into a clear error, marking the ones
+// worth retrying as transient.
+func (r *remote) classify(err error, x *exchange) error {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return r.statusError(apiErr.HTTPStatusCode, apiErr.Message, x)
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		msg := "unexpected answer " + quote(reqErr.Body)
+		if len(reqErr.Body) == 0 {
+			msg = "empty answer"
+		}
+		return r.statusError(reqErr.HTTPStatusCode, msg, x)
+	}
+	if x.status == 0 {
+		// No answer at all: the connection failed.
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			cause := err
+			var opErr *net.OpError
+			if errors.As(err, &opErr) {
+				cause = opErr
+			}
+			if r.kind == "ollama" {
+				return fmt.Errorf("cannot reach Ollama at %s: start it with `ollama serve`: %w", r.baseURL, cause)
+			}
+			// Nothing listens there: retrying would only delay the report.
+			return fmt.Errorf("embeddings %s: cannot connect: %w", r.endpoint, cause)
+		}
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return fmt.Errorf("embeddings %s: unknown host: %w", r.endpoint, dnsErr)
+		}
+		return &transientError{err: fmt.Errorf("embeddings %s: %w", r.endpoint, err)}
+	}
+	if x.readErr != nil {
+		// The connection broke while the answer was arriving.
+		return &transientError{err: fmt.Errorf("embeddings %s: reading answer: %w", r.endpoint, x.readErr)}
+	}
+	if x.status >= 500 {
+		return &transientError{err: fmt.Errorf("embeddings %s: HTTP %d with an undecodable answer %s", r.endpoint, x.status, quote(x.head))}
+	}
+	return fmt.Errorf("embeddings %s: HTTP %d with an answer that is not the expected JSON (%v): %s", r.endpoint, x.status, err, quote(x.head))
+}
+
+// statusError describes an HTTP error status; 408, 429 and 5xx are
+// transient, others permanent since resending the same batch cannot help.
+func (r *remote) statusError(status int, msg string, x *exchange) error {
+	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
+		return &transientError{
+			err:        fmt.Errorf("embeddings %s: HTTP %d: %s", r.endpoint, status, msg),
+			retryAfter: parseRetryAfter(x.retryAfter, time.Now()),
+		}
+	}
+	switch {
+	case status == http.StatusNotFound && r.kind == "ollama" && strings.Contains(msg, "not found") && strings.Contains(msg, "model"):
+		return fmt.Errorf("embeddings %s: model %s not found on the server: run `ollama pull %s` (server said: %s)", r.endpoint, r.model, r.model, msg)
+	case status == http.StatusNotFound:
+		return fmt.Errorf("embeddings %s: model %s: HTTP 404: %s (is the model name right, and the base URL the API root, usually ending in /v1?)", r.endpoint, r.model, msg)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return fmt.Errorf("embeddings %s: model %s: HTTP %d: %s (check the API key)", r.endpoint, r.model, status, msg)
+	}
+	return fmt.Errorf("embeddings %s: model %s: HTTP %d: %s", r.endpoint, r.model, status, msg)
+}
+
+// check validates an answer and returns its vectors, normalised, in input
+// order.
+func (r *remote) check(res openai.EmbeddingResponse, n int) ([][]float32, error) {
+	if len(res.Data) != n {
+		return nil, fmt.Errorf("embeddings %s: server returned %d vectors for %d inputs", r.endpoint, len(res.Data), n)
+	}
+	out := make([][]float32, n)
+	for _, d := range res.Data {
+		switch {
+		case d.Index < 0 || d.Index >= n:
+			return nil, fmt.Errorf("embeddings %s: server returned vector index %d for %d inputs", r.endpoint, d.Index, n)
+		case out[d.Index] != nil:
+			return nil, fmt.Errorf("embeddings %s: server returned vector index %d twice", r.endpoint, d.Index)
+		case len(d.Embedding) == 0:
+			return nil, fmt.Errorf("embeddings %s: server returned an empty vector for input %d", r.endpoint, d.Index)
+		}
+		if err := r.checkDims(len(d.Embedding)); err != nil {
+			return nil, err
+		}
+		if err := Normalize(d.Embedding); err != nil {
+			return nil, fmt.Errorf("embeddings %s: vector for input %d: %w", r.endpoint, d.Index, err)
+		}
+		out[d.Index] = d.Embedding
+	}
+	return out, nil
+}
+
+func (r *remote) checkDims(got int) error {
+	want := r.dims.Load()
+	source := "as set in the options"
+	if r.opt.Dimensions == 0 {
+		if want == 0 && r.dims.CompareAndSwap(0, int64(got)) {
+			return nil
+		}
+		want = r.dims.Load()
+		source = "as in the server's first answer"
+	}
+	if int64(got) != want {
+		return fmt.Errorf("embeddings %s: model %s: %w: got %d, expected %d %s", r.endpoint, r.model, ErrDimensions, got, want, source)
+	}
+	return nil
+}
+
+// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
+// capped at maxRetryAfter; 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// quote returns the first bodyQuote bytes of an answer for an error
+// message, in backquotes, with control characters blanked so that a binary
+// or multi-line body cannot garble the terminal.
+func quote(b []byte) string {
+	s := strings.ToValidUTF8(string(b[:min(len(b), bodyQuote)]), "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimRight(s, " ")
+	if len(b) > bodyQuote {
+		s += "…"
+	}
+	return "`" + s + "`"
+}
