@@ -1,0 +1,194 @@
+// Package search ranks indexed passages for a query, and articles related
+// to an article, by vector similarity, BM25, or a fusion of both.
+package search
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sanadhq/sanad"
+	"github.com/sanadhq/sanad/analysis"
+	"github.com/sanadhq/sanad/embed"
+	"github.com/sanadhq/sanad/store"
+)
+
+// Mode selects the ranking.
+type Mode string
+
+// The rankings: Hybrid fuses the vector and lexical rankings.
+const (
+	Hybrid  Mode = "hybrid"
+	Vector  Mode = "vector"
+	Lexical Mode = "lexical"
+)
+
+// ParseMode checks a mode name given by a user.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(strings.ToLower(s)); m {
+	case Hybrid, Vector, Lexical:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown mode %q (want hybrid, vector or lexical)", s)
+}
+
+// rrfK damps the weight of top ranks in reciprocal-rank fusion; 60 is the
+// value of the original paper (Cormack et al., 2009).
+const rrfK = 60
+
+// Searcher answers queries against one index with the embedder that built it.
+type Searcher struct {
+	Store    *store.Store
+	Embedder embed.Embedder
+}
+
+// Search returns the k best passages for a natural-language query, best
+// first. Chunks of the article named exclude are skipped.
+func (s Searcher) Search(ctx context.Context, query string, k int, mode Mode, exclude string) ([]sanad.Hit, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	var vec []float32
+	if mode != Lexical {
+		v, err := s.Embedder.EmbedQuery(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("embed query: %w", err)
+		}
+		vec = v
+	}
+	return s.rank(ctx, vec, analysis.Terms(query), k, mode, exclude)
+}
+
+// rank runs the rankings the mode asks for on an embedded and analysed query.
+func (s Searcher) rank(ctx context.Context, vec []float32, terms []string, k int, mode Mode, exclude string) ([]sanad.Hit, error) {
+	switch mode {
+	case Lexical:
+		return s.Store.SearchLexical(terms, k, exclude), nil
+	case Vector:
+		return s.Store.SearchVector(ctx, vec, k, exclude)
+	}
+	// Each ranking contributes a deeper list than asked for, so that a
+	// passage ranked moderately by both can rise above one ranked well by one.
+	depth := max(4*k, 50)
+	vhits, err := s.Store.SearchVector(ctx, vec, depth, exclude)
+	if err != nil {
+		return nil, err
+	}
+	lhits := s.Store.SearchLexical(terms, depth, exclude)
+	return Fuse(k, vhits, lhits), nil
+}
+
+// Fuse merges rankings of chunks by reciprocal-rank fusion and returns the
+// k best, ranked anew. A chunk's score is the sum over the rankings of
+// 1/(60+rank).
+func Fuse(k int, rankings ...[]sanad.Hit) []sanad.Hit {
+	byID := make(map[string]*sanad.Hit)
+	var order []string
+	for _, hits := range rankings {
+		for i, h := range hits {
+			f, ok := byID[h.Chunk.ID]
+			if !ok {
+				h := h
+				h.Score = 0
+				f = &h
+				byID[h.Chunk.ID] = f
+				order = append(order, h.Chunk.ID)
+			}
+			f.Score += 1 / float64(rrfK+i+1)
+		}
+	}
+	out := make([]sanad.Hit, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
+	}
+	slices.SortStableFunc(out, func(a, b sanad.Hit) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return strings.Compare(a.Chunk.ID, b.Chunk.ID)
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	for i := range out {
+		out[i].Rank = i + 1
+	}
+	return out
+}
+
+// Relation is an article related to another, with the pair of passages
+// that links them most strongly.
+type Relation struct {
+	Rank    int           `json:"rank"`
+	Score   float64       `json:"score"`
+	Article sanad.Article `json:"article"`
+	// From is the passage of the given article, To the passage of this one.
+	From sanad.Chunk `json:"from"`
+	To   sanad.Chunk `json:"to"`
+}
+
+// Related ranks the indexed articles most related to an article given by
+// its chunks and their vectors (an indexed one, or a new one embedded by the
+// caller). The article named exclude, normally itself, is never in the list.
+//
+// Every chunk of the article is a query; an article's score is the sum over
+// those queries of the fused reciprocal rank of its best chunk, so that an
+// article related throughout beats one that shares a single passage.
+func (s Searcher) Related(ctx context.Context, chunks []sanad.Chunk, vectors [][]float32, k int, mode Mode, exclude string) ([]Relation, error) {
+	const perChunk = 20
+	byArticle := make(map[string]*Relation)
+	best := make(map[string]float64)
+	for i, c := range chunks {
+		var vec []float32
+		if i < len(vectors) {
+			vec = vectors[i]
+		}
+		hits, err := s.rank(ctx, vec, analysis.Terms(c.Text), perChunk, mode, exclude)
+		if err != nil {
+			return nil, err
+		}
+		counted := make(map[string]bool)
+		for _, h := range hits {
+			id := h.Article.ID
+			if counted[id] {
+				continue
+			}
+			counted[id] = true
+			w := 1 / float64(rrfK+h.Rank)
+			r := byArticle[id]
+			if r == nil {
+				r = &Relation{Article: h.Article}
+				byArticle[id] = r
+			}
+			r.Score += w
+			if w > best[id] {
+				best[id] = w
+				r.From, r.To = c, h.Chunk
+			}
+		}
+	}
+	out := make([]Relation, 0, len(byArticle))
+	for _, r := range byArticle {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b Relation) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return strings.Compare(a.Article.ID, b.Article.ID)
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	for i := range out {
+		out[i].Rank = i + 1
+	}
+	return out, nil
+}
