@@ -829,3 +829,31 @@ func (s *Store) Stats() Stats {
 	}
 	return st
 }
+
+// Reset empties the index, including its recorded settings, so that it can
+// be rebuilt with others. The empty manifest is committed before any
+// segment is removed, so a crash leaves either the old index or an empty one.
+func (s *Store) Reset() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.writable {
+		return errors.New("store: index opened read-only")
+	}
+	old := s.man.Segments
+	fresh := newStore(s.dir)
+	fresh.man.NextSegment = s.man.NextSegment
+	if s.dir != "" {
+		if err := writeManifest(s.dir, fresh.man); err != nil {
+			return err
+		}
+		for _, seg := range old {
+			os.Remove(filepath.Join(s.dir, seg.Name))
+		}
+	}
+	s.man, s.entries, s.chunks, s.nChunks, s.live = fresh.man, fresh.entries, fresh.chunks, 0, 0
+	s.vectors, s.lexical = fresh.vectors, fresh.lexical
+	if s.segment != nil {
+		return s.startSegment()
+	}
+	return nil
+}
