@@ -26,6 +26,7 @@ func (a *app) indexCommand() *cobra.Command {
 		prune, reindex     bool
 		wait               bool
 		maxFileMB          int64
+		commitChunks       int
 	)
 	c := &cobra.Command{
 		Use:   "index PATH...",
@@ -46,6 +47,9 @@ run finishes the job.`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if chunkSize < 1 || overlap < 0 || overlap >= chunkSize {
 				return usagef("--chunk-size must be at least 1 and --chunk-overlap in [0, chunk size)")
+			}
+			if commitChunks < 1 || maxFileMB < 1 {
+				return usagef("--commit-chunks and --max-file-size must be at least 1")
 			}
 			st, err := store.OpenWriter(a.db, wait)
 			if err != nil {
@@ -74,12 +78,16 @@ run finishes the job.`,
 			opt := indexer.Options{
 				Reader: reader.Options{MaxFileSize: maxFileMB << 20},
 				Chunk:  chunking,
-				Prune:  prune,
+				Prune:       prune,
+				BatchChunks: commitChunks,
 				OnProblem: func(p reader.Problem) {
 					progress.clear()
 					a.log.Warn("skipped input", "problem", p.Error())
 				},
-				OnProgress: progress.update,
+				OnProgress: func(s indexer.Summary) {
+					progress.update(s)
+					a.log.Info("committed", "added", s.Added, "updated", s.Updated, "chunks", s.Chunks)
+				},
 			}
 			start := time.Now()
 			sum, err := indexer.Run(cmd.Context(), st, emb, paths, opt)
@@ -108,6 +116,7 @@ run finishes the job.`,
 	f.BoolVar(&reindex, "reindex", false, "empty the index first and rebuild it (needed to change embedder, model or chunking)")
 	f.BoolVar(&wait, "wait", false, "wait for another index run on the same --db instead of failing")
 	f.Int64Var(&maxFileMB, "max-file-size", reader.DefaultMaxFileSize>>20, "skip files larger than this many MiB")
+	f.IntVar(&commitChunks, "commit-chunks", 256, "chunks embedded and committed together: a crash loses at most this much work")
 	return c
 }
 

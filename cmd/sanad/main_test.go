@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sanadhq/sanad/embed"
 	"github.com/sanadhq/sanad/store"
@@ -135,6 +136,7 @@ func TestBuiltinIndexSearchRelated(t *testing.T) {
 // meaningful, and counts requests and inputs.
 type embeddingServer struct {
 	*httptest.Server
+	delay    time.Duration // per request, set before use
 	mu       sync.Mutex
 	requests int
 	inputs   int
@@ -153,6 +155,7 @@ func newEmbeddingServer(t *testing.T) *embeddingServer {
 			w.Write([]byte(`{"error":{"message":"invalid input","type":"invalid_request_error","param":null,"code":null}}`))
 			return
 		}
+		time.Sleep(s.delay)
 		s.mu.Lock()
 		s.requests++
 		s.inputs += len(req.Input)
