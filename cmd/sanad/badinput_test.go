@@ -60,7 +60,9 @@ func TestBadInputsAreReportedAndTheRestIndexed(t *testing.T) {
 	db := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), []string{"--db", db, "index", dir}, strings.NewReader(""), &stdout, &stderr) }()
+	go func() {
+		done <- run(context.Background(), []string{"--db", db, "index", dir}, strings.NewReader(""), &stdout, &stderr)
+	}()
 	var code int
 	select {
 	case code = <-done:

@@ -76,8 +76,8 @@ run finishes the job.`,
 			}
 			progress := a.newProgress()
 			opt := indexer.Options{
-				Reader: reader.Options{MaxFileSize: maxFileMB << 20},
-				Chunk:  chunking,
+				Reader:      reader.Options{MaxFileSize: maxFileMB << 20},
+				Chunk:       chunking,
 				Prune:       prune,
 				BatchChunks: commitChunks,
 				OnProblem: func(p reader.Problem) {
