@@ -95,7 +95,7 @@ run finishes the job.`,
 			elapsed := time.Since(start)
 			if err != nil {
 				if sum.Added+sum.Updated > 0 {
-					fmt.Fprintf(a.stderr, "sanad: stopped after committing %d article(s) (%d chunks); run the same command again to finish.\n", sum.Added+sum.Updated, sum.Chunks)
+					fmt.Fprintf(a.stderr, "sanad: stopped after committing %d article(s) (%d chunks); running the same command again continues from there.\n", sum.Added+sum.Updated, sum.Chunks)
 				}
 				return err
 			}
