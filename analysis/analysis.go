@@ -288,4 +288,48 @@ func isASCIIWord(w string) bool {
 
 // Version names the analyzer's rules. An index records it, because terms
 // produced under other rules would not match the ones it holds.
-const Version = "arabic-light-v1"
+const Version = "arabic-light-v2"
+
+// gramMarker starts every n-gram term of LexicalTerms. It can never occur
+// in a word, so n-grams and stems stay apart in one index.
+const gramMarker = "#"
+
+// Lengths of the character n-grams of LexicalTerms.
+const (
+	minLexGram = 3
+	maxLexGram = 4
+)
+
+// LexicalTerms returns the terms a lexical (BM25) index keeps for s: its
+// Terms, then the character 3- and 4-grams of each non-stopword's
+// normalised form framed by word boundaries ("_سوريا_" gives "#_سو",
+// "#سور", ...; a word too short for an n-gram gives itself framed).
+//
+// The n-grams match what the light stemmer cannot: verb forms (تتركز and
+// يتركز), words with clitics it leaves on, and spelling variants of
+// names. Both kinds of term share one BM25 field: on ARCD this ranks
+// as well as two fused fields, and it keeps the index one structure.
+func LexicalTerms(s string) []string {
+	out := make([]string, 0, len(s)/2+1)
+	grams := make([]string, 0, len(s))
+	var runes []rune
+	for _, t := range Tokens(s) {
+		if t.Term == "" {
+			continue
+		}
+		out = append(out, t.Term)
+		runes = append(runes[:0], '_')
+		runes = append(runes, []rune(t.Norm)...)
+		runes = append(runes, '_')
+		for n := minLexGram; n <= maxLexGram; n++ {
+			if len(runes) <= n {
+				grams = append(grams, gramMarker+string(runes))
+				continue
+			}
+			for i := 0; i+n <= len(runes); i++ {
+				grams = append(grams, gramMarker+string(runes[i:i+n]))
+			}
+		}
+	}
+	return append(out, grams...)
+}

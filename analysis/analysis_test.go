@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -107,6 +108,12 @@ func TestStem(t *testing.T) {
 		{"الدولة", "دول"},
 		{"السورية", "سور"},
 		{"السوري", "سور"},
+		{"سوريا", "سور"},
+		{"وسوريا", "سور"},
+		{"روسيا", "روس"},
+		{"الروسية", "روس"},
+		{"بريطانيا", "بريطان"},
+		{"دنيا", "دنيا"}, // too short to lose its ا
 		{"العربي", "عرب"},
 		{"العرب", "عرب"},
 		{"الحكومة", "حكوم"},
@@ -182,6 +189,32 @@ func TestStemRulesAreNormalised(t *testing.T) {
 				t.Errorf("rule %q is not normalised (%q); it could never match", w, Normalize(w))
 			}
 		}
+	}
+}
+
+func TestLexicalTerms(t *testing.T) {
+	got := LexicalTerms("في سوريا")
+	want := []string{"سور", "#_سو", "#سور", "#وري", "#ريا", "#يا_", "#_سور", "#سوري", "#وريا", "#ريا_"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LexicalTerms = %q, want %q", got, want)
+	}
+	// A word shorter than an n-gram gives itself, framed.
+	if got := LexicalTerms("G7"); !reflect.DeepEqual(got, []string{"g7", "#_g7", "#g7_", "#_g7_"}) {
+		t.Errorf("LexicalTerms(G7) = %q", got)
+	}
+	if got := LexicalTerms("في من"); len(got) != 0 {
+		t.Errorf("stopwords gave terms %q", got)
+	}
+	// Spellings the stemmer keeps apart still share n-grams.
+	shared := 0
+	a := LexicalTerms("تتركز")
+	for _, g := range LexicalTerms("يتركز") {
+		if strings.HasPrefix(g, gramMarker) && slices.Contains(a, g) {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Error("تتركز and يتركز share no n-gram")
 	}
 }
 

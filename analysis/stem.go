@@ -20,8 +20,9 @@ import (
 //  3. one plural, dual or adjectival suffix: تين تان ات ون ين يه, and ان
 //     (kept to longer words, as many nouns and names end in ان: لبنان،
 //     ايران، اعلان);
-//  4. a final ه (which is also ة after normalisation), then a final ي
-//     (twice, for a nisba ي after a stem ending in ي).
+//  4. a final ه (which is also ة after normalisation), the ا of a final
+//     يا (سوريا → سوري), then a final ي (twice, for a nisba ي after a
+//     stem ending in ي).
 //
 // Every step needs at least three letters to remain; a few frequent names
 // and nouns that the rules would maul (بوتين، قانون، مليون...) are left as
@@ -134,6 +135,12 @@ func stemArabic(w string) string {
 	}
 	if s, k := stripSuffix(w, n, []string{"ه"}, minStem); k > 0 {
 		w, n = s, n-k
+	}
+	// Country names are written both ways: سوريا and سورية (→ سوري once
+	// ه is gone), روسيا and روسي. Dropping the ا of a final يا makes both
+	// spellings, and the adjective, meet at the same stem.
+	if s, k := stripSuffix(w, n, []string{"يا"}, minStem); k > 0 {
+		w, n = s+"ي", n-1
 	}
 	// Twice, for the nisba on a stem ending in ي: كيميائي is كيمياي + ي.
 	for range 2 {

@@ -68,25 +68,10 @@ func Config(info embed.Info, opt chunk.Options) store.Config {
 }
 
 // Prepare chunks and analyses an article: the parts of a store.Put that
-// need no embedder.
+// need no embedder. It knows no furniture; Run and eval use
+// Furniture.Prepare with the furniture of their corpus.
 func Prepare(a sanad.Article, opt chunk.Options) store.Put {
-	spans := chunk.Split(a.Text, opt)
-	p := store.Put{Article: a, Chunks: make([]sanad.Chunk, len(spans)), Terms: make([][]string, len(spans))}
-	for i, sp := range spans {
-		p.Chunks[i] = sanad.Chunk{ArticleID: a.ID, Index: i, Start: sp.Start, End: sp.End, Text: a.Text[sp.Start:sp.End]}
-		// The title is part of what a chunk is about, for ranking; it is
-		// not part of the passage shown or cited.
-		p.Terms[i] = analysis.Terms(embedText(a, p.Chunks[i]))
-	}
-	return p
-}
-
-// embedText is what represents a chunk to the embedder and to BM25.
-func embedText(a sanad.Article, c sanad.Chunk) string {
-	if a.Title == "" || c.Index > 0 && len(c.Text) > 0 && a.Title == c.Text {
-		return c.Text
-	}
-	return a.Title + "\n" + c.Text
+	return (*Furniture)(nil).Prepare(a, opt)
 }
 
 type batch struct {
@@ -111,7 +96,11 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	r := &run{opt: opt, seen: make(map[string]string)}
+	furniture, err := countFurniture(ctx, st, paths, opt.Reader)
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &run{opt: opt, seen: make(map[string]string), furniture: furniture}
 	prepared := make(chan batch, 1)
 	embedded := make(chan batch, 1)
 	readErr := make(chan error, 1)
@@ -122,7 +111,7 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 	embedErr := make(chan error, 1)
 	go func() {
 		defer close(embedded)
-		err := embedBatches(ctx, emb, prepared, embedded)
+		err := embedBatches(ctx, emb, r.furniture, prepared, embedded)
 		if err != nil {
 			cancel(err)
 		}
@@ -162,10 +151,41 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 	return r.summary(), nil
 }
 
+// countFurniture finds the furniture of the corpus an index will hold
+// after this run: the articles under paths, and the indexed articles that
+// are not among them. Furniture is a property of the whole corpus, so the
+// inputs are read once to count lines before they are read again to be
+// indexed; reading is cheap beside embedding. Problems are reported by
+// the second reading.
+func countFurniture(ctx context.Context, st *store.Store, paths []string, opt reader.Options) (*Furniture, error) {
+	c := NewFurnitureCounter()
+	counted := make(map[string]bool)
+	err := reader.Walk(ctx, paths, opt, func(a sanad.Article) error {
+		if !counted[a.ID] {
+			counted[a.ID] = true
+			c.Add(a.Text)
+		}
+		return nil
+	}, func(reader.Problem) {})
+	if err != nil {
+		return nil, fmt.Errorf("find furniture: %w", err)
+	}
+	for _, a := range st.Articles() {
+		if !counted[a.ID] {
+			if full, ok := st.Article(a.ID); ok {
+				c.Add(full.Text)
+			}
+		}
+	}
+	return c.Furniture(), nil
+}
+
 // run is the state of one Run shared by its stages.
 type run struct {
 	opt  Options
 	seen map[string]string // article ID -> the source that claimed it first; read stage only until it ends
+	// furniture is found before the run starts and only read after.
+	furniture *Furniture
 
 	mu  sync.Mutex
 	sum Summary
@@ -240,7 +260,7 @@ func (r *run) read(ctx context.Context, st *store.Store, paths []string, out cha
 			r.count(func(s *Summary) { s.Unchanged++ })
 			return nil
 		}
-		p := Prepare(a, r.opt.Chunk)
+		p := r.furniture.Prepare(a, r.opt.Chunk)
 		if len(p.Chunks) == 0 {
 			r.problem(reader.Problem{Path: a.Source, Err: errors.New("no text to index")})
 			return nil
@@ -261,9 +281,9 @@ func (r *run) read(ctx context.Context, st *store.Store, paths []string, out cha
 
 // embedBatches is the second stage: it embeds each batch's chunks in one
 // call; the embedder splits them into requests and keeps several in flight.
-func embedBatches(ctx context.Context, emb embed.Embedder, in <-chan batch, out chan<- batch) error {
+func embedBatches(ctx context.Context, emb embed.Embedder, f *Furniture, in <-chan batch, out chan<- batch) error {
 	for b := range in {
-		if err := Embed(ctx, emb, b.puts); err != nil {
+		if err := f.Embed(ctx, emb, b.puts); err != nil {
 			return err
 		}
 		select {
@@ -278,24 +298,7 @@ func embedBatches(ctx context.Context, emb embed.Embedder, in <-chan batch, out 
 // Embed fills in the vectors of prepared articles with one call to the
 // embedder for all their chunks.
 func Embed(ctx context.Context, emb embed.Embedder, puts []store.Put) error {
-	var texts []string
-	for _, p := range puts {
-		for _, c := range p.Chunks {
-			texts = append(texts, embedText(p.Article, c))
-		}
-	}
-	vecs, err := emb.EmbedDocuments(ctx, texts)
-	if err != nil {
-		return err
-	}
-	if len(vecs) != len(texts) {
-		return fmt.Errorf("embedder returned %d vectors for %d chunks", len(vecs), len(texts))
-	}
-	for i := range puts {
-		n := len(puts[i].Chunks)
-		puts[i].Vectors, vecs = vecs[:n:n], vecs[n:]
-	}
-	return nil
+	return (*Furniture)(nil).Embed(ctx, emb, puts)
 }
 
 // prune removes the articles this run did not see. Articles from inputs

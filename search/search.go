@@ -33,9 +33,15 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown mode %q (want hybrid, vector or lexical)", s)
 }
 
-// rrfK damps the weight of top ranks in reciprocal-rank fusion; 60 is the
-// value of the original paper (Cormack et al., 2009).
+// rrfK damps the weight of top ranks in the reciprocal-rank aggregation
+// of Related; 60 is the value of the original paper (Cormack et al., 2009).
 const rrfK = 60
+
+// vectorWeight is the vector ranking's share in hybrid fusion, against 1
+// for BM25. It was fitted on ARCD's training split with the built-in
+// embedder (see eval/RESULTS.md): that embedder is lexical too, so it
+// mostly breaks BM25's near-ties; a semantic model would earn more.
+const vectorWeight = 0.3
 
 // Searcher answers queries against one index with the embedder that built it.
 type Searcher struct {
@@ -57,7 +63,7 @@ func (s Searcher) Search(ctx context.Context, query string, k int, mode Mode, ex
 		}
 		vec = v
 	}
-	return s.rank(ctx, vec, analysis.Terms(query), k, mode, exclude)
+	return s.rank(ctx, vec, analysis.LexicalTerms(query), k, mode, exclude)
 }
 
 // rank runs the rankings the mode asks for on an embedded and analysed query.
@@ -76,17 +82,34 @@ func (s Searcher) rank(ctx context.Context, vec []float32, terms []string, k int
 		return nil, err
 	}
 	lhits := s.Store.SearchLexical(terms, depth, exclude)
-	return Fuse(k, vhits, lhits), nil
+	return Fuse(k, Ranking{Hits: lhits, Weight: 1}, Ranking{Hits: vhits, Weight: vectorWeight}), nil
 }
 
-// Fuse merges rankings of chunks by reciprocal-rank fusion and returns the
-// k best, ranked anew. A chunk's score is the sum over the rankings of
-// 1/(60+rank).
-func Fuse(k int, rankings ...[]sanad.Hit) []sanad.Hit {
+// Ranking is one ranked list of passages and its weight in a fusion.
+type Ranking struct {
+	Hits   []sanad.Hit
+	Weight float64
+}
+
+// Fuse merges rankings of chunks and returns the k best, ranked anew. A
+// chunk's score is the weighted sum over the rankings of its score there
+// divided by that ranking's best score (0 where it is absent or scores
+// below 0).
+//
+// Scaling by the best score keeps what reciprocal-rank fusion throws away:
+// how far apart the scores are. When BM25 ranks one passage far above the
+// rest, a close vector ranking should not overturn it, and when BM25's top
+// passages are near-ties, the vector ranking decides. On ARCD this beats
+// RRF (k=60), which fused the two rankings worse than BM25 alone.
+func Fuse(k int, rankings ...Ranking) []sanad.Hit {
 	byID := make(map[string]*sanad.Hit)
 	var order []string
-	for _, hits := range rankings {
-		for i, h := range hits {
+	for _, r := range rankings {
+		top := 0.0
+		for _, h := range r.Hits {
+			top = max(top, h.Score)
+		}
+		for _, h := range r.Hits {
 			f, ok := byID[h.Chunk.ID]
 			if !ok {
 				h := h
@@ -95,7 +118,9 @@ func Fuse(k int, rankings ...[]sanad.Hit) []sanad.Hit {
 				byID[h.Chunk.ID] = f
 				order = append(order, h.Chunk.ID)
 			}
-			f.Score += 1 / float64(rrfK+i+1)
+			if top > 0 && h.Score > 0 {
+				f.Score += r.Weight * h.Score / top
+			}
 		}
 	}
 	out := make([]sanad.Hit, 0, len(order))
@@ -147,7 +172,7 @@ func (s Searcher) Related(ctx context.Context, chunks []sanad.Chunk, vectors [][
 		if i < len(vectors) {
 			vec = vectors[i]
 		}
-		hits, err := s.rank(ctx, vec, analysis.Terms(c.Text), perChunk, mode, exclude)
+		hits, err := s.rank(ctx, vec, analysis.LexicalTerms(c.Text), perChunk, mode, exclude)
 		if err != nil {
 			return nil, err
 		}

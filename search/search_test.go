@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -138,21 +139,27 @@ func TestRelatedRanksByTopic(t *testing.T) {
 	}
 }
 
-func TestFuseRewardsAgreement(t *testing.T) {
-	hit := func(id string) sanad.Hit { return sanad.Hit{Chunk: sanad.Chunk{ID: id}} }
-	a := []sanad.Hit{hit("x"), hit("y"), hit("z")}
-	b := []sanad.Hit{hit("y"), hit("w"), hit("x")}
-	got := Fuse(3, a, b)
-	ids := []string{got[0].Chunk.ID, got[1].Chunk.ID, got[2].Chunk.ID}
-	// y: 1/62+1/61, x: 1/61+1/63, w: 1/62, z: 1/63.
-	if strings.Join(ids, ",") != "y,x,w" {
-		t.Errorf("fused order %v, want y,x,w", ids)
+func TestFuseScalesScoresByTheBest(t *testing.T) {
+	hit := func(id string, score float64) sanad.Hit { return sanad.Hit{Chunk: sanad.Chunk{ID: id}, Score: score} }
+	lexical := []sanad.Hit{hit("x", 10), hit("y", 5), hit("z", 1)}
+	vector := []sanad.Hit{hit("y", 0.8), hit("w", 0.4), hit("x", 0.2), hit("v", -0.1)}
+	got := Fuse(3, Ranking{lexical, 1}, Ranking{vector, 0.5})
+	// x: 10/10 + 0.5*0.2/0.8 = 1.125; y: 5/10 + 0.5*0.8/0.8 = 1;
+	// w: 0.5*0.4/0.8 = 0.25; z: 0.1; v: a negative score adds nothing.
+	// Reciprocal ranks would put y first: both rankings place it high.
+	want := []struct {
+		id    string
+		score float64
+	}{{"x", 1.125}, {"y", 1}, {"w", 0.25}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d hits, want %d", len(got), len(want))
 	}
-	if got[0].Rank != 1 || got[2].Rank != 3 {
-		t.Errorf("ranks not renumbered: %+v", got)
+	for i, w := range want {
+		if got[i].Chunk.ID != w.id || math.Abs(got[i].Score-w.score) > 1e-12 || got[i].Rank != i+1 {
+			t.Errorf("hit %d = %s %.4f rank %d, want %s %.4f rank %d", i, got[i].Chunk.ID, got[i].Score, got[i].Rank, w.id, w.score, i+1)
+		}
 	}
-	want := 1.0/62 + 1.0/61
-	if d := got[0].Score - want; d > 1e-12 || d < -1e-12 {
-		t.Errorf("score of y = %v, want %v", got[0].Score, want)
+	if len(Fuse(10, Ranking{nil, 1}, Ranking{[]sanad.Hit{hit("v", -1)}, 1})) != 1 {
+		t.Error("a ranking with no positive score lost its hit")
 	}
 }
