@@ -78,6 +78,7 @@ type Answer struct {
 	// Unsupported lists answer sentences that the passage they cite does not
 	// support.
 	Unsupported []string `json:"unsupported"`
-	// Retrieved lists the passages the answer was built from.
-	Retrieved []Hit `json:"retrieved"`
+	// Retrieved lists the passages the answer was built from, numbered as
+	// its markers number them, in the flat shape of a citation.
+	Retrieved []Citation `json:"retrieved"`
 }

@@ -129,8 +129,8 @@ Results go to stdout, logs and progress to stderr. Exit status: 0 success,
 	a.model.register(root)
 
 	for _, c := range []*cobra.Command{
-		a.indexCommand(), a.searchCommand(), a.relatedCommand(), a.listCommand(),
-		a.statsCommand(), a.rmCommand(), a.verifyCommand(), a.versionCommand(),
+		a.indexCommand(), a.searchCommand(), a.askCommand(), a.relatedCommand(), a.listCommand(),
+		a.statsCommand(), a.rmCommand(), a.verifyCommand(), a.versionCommand(), a.evalCommand(),
 	} {
 		c.Args = usageArgs(c.Args)
 		root.AddCommand(c)

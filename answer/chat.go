@@ -1,0 +1,400 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// DefaultOllamaURL is where a local Ollama server serves its
+// OpenAI-compatible API.
+const DefaultOllamaURL = "http://localhost:11434/v1"
+
+// DefaultOllamaModel is the chat model of the Ollama preset. Qwen2.5 lists
+// Arabic among the 29 languages it was trained for and follows
+// instructions to cite and to decline well for its size; the 7B model
+// (about 4.7 GB at Ollama's default 4-bit quantisation) runs on a laptop
+// CPU with 8 GB of memory. Llama 3.1 8B does not list Arabic among its
+// supported languages, Gemma 2 9B is weaker in Arabic and larger, and
+// Aya Expanse 8B, strong in Arabic, is licensed for non-commercial use
+// only.
+const DefaultOllamaModel = "qwen2.5:7b"
+
+// Defaults for ChatOptions fields left zero.
+const (
+	// DefaultTimeout allows for Ollama loading a model on its first
+	// request, which takes tens of seconds on a CPU.
+	DefaultTimeout    = 2 * time.Minute
+	DefaultMaxRetries = 2
+)
+
+const (
+	// maxRetryAfter caps how long a server's Retry-After makes us wait.
+	maxRetryAfter = 30 * time.Second
+	// bodyQuote is how much of an unexpected answer an error quotes.
+	bodyQuote = 200
+)
+
+// ChatOptions configures NewChat.
+type ChatOptions struct {
+	// BaseURL is the API root, such as "http://localhost:11434/v1"; the
+	// client posts to BaseURL + "/chat/completions".
+	BaseURL string
+	// APIKey is sent as a bearer token when not empty.
+	APIKey string
+	// Model is the chat model's name as the server knows it.
+	Model string
+	// Temperature is the sampling temperature; 0 asks for the most likely
+	// answer.
+	Temperature float32
+	// Timeout bounds the wait for the server's answer and, when the answer
+	// is streamed, for each next piece of it; default DefaultTimeout. A
+	// long answer that keeps arriving is never cut.
+	Timeout time.Duration
+	// MaxRetries is how often a request is repeated after a transient
+	// failure (429, 5xx, a broken connection) before any of the answer
+	// arrived, default DefaultMaxRetries when 0; negative means never.
+	MaxRetries int
+	// HTTPClient replaces the default HTTP client (tests).
+	HTTPClient *http.Client
+}
+
+// Chat generates answers through an OpenAI-compatible
+// /v1/chat/completions endpoint, such as Ollama's, OpenAI's or a vLLM or
+// llama.cpp server's.
+type Chat struct {
+	opt      ChatOptions
+	baseURL  string
+	endpoint string
+	client   *openai.Client
+	// backoffBase is the first retry's mean delay; tests shorten it.
+	backoffBase time.Duration
+}
+
+// NewChat returns a client for the chat model opt names. BaseURL and Model
+// are required.
+func NewChat(opt ChatOptions) (*Chat, error) {
+	if opt.Model == "" {
+		return nil, errors.New("chat: no model")
+	}
+	u, err := url.Parse(opt.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("chat: base URL %q is not an http(s) URL", opt.BaseURL)
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	switch {
+	case opt.MaxRetries == 0:
+		opt.MaxRetries = DefaultMaxRetries
+	case opt.MaxRetries < 0:
+		opt.MaxRetries = 0
+	}
+	hc := opt.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	base := strings.TrimRight(opt.BaseURL, "/")
+	cfg := openai.DefaultConfig(opt.APIKey)
+	cfg.BaseURL = base
+	cfg.HTTPClient = recordingDoer{hc}
+	return &Chat{
+		opt:         opt,
+		baseURL:     base,
+		endpoint:    base + "/chat/completions",
+		client:      openai.NewClientWithConfig(cfg),
+		backoffBase: time.Second,
+	}, nil
+}
+
+// Model is the name of the chat model.
+func (c *Chat) Model() string { return c.opt.Model }
+
+// Complete asks the model to answer p and returns its answer. With w not
+// nil the answer is streamed: each piece is written to w as it arrives,
+// and the text returned is all of them. A stream that ends before the
+// model says it has finished is an error, since its answer is cut short.
+//
+// Errors name the endpoint and say what to do where that is clear: start
+// Ollama, pull the model, check the key.
+func (c *Chat) Complete(ctx context.Context, p Prompt, w io.Writer) (string, error) {
+	temp := c.opt.Temperature
+	if temp <= 0 {
+		// go-openai omits a zero temperature, and servers then use their
+		// own default (Ollama's is 0.8); the smallest positive value is
+		// greedy decoding in effect.
+		temp = math.SmallestNonzeroFloat32
+	}
+	req := openai.ChatCompletionRequest{
+		Model: c.opt.Model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: p.System},
+			{Role: openai.ChatMessageRoleUser, Content: p.User},
+		},
+		Temperature: temp,
+	}
+	for attempt := 0; ; attempt++ {
+		text, wrote, err := c.once(ctx, req, w)
+		if err == nil {
+			return text, nil
+		}
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("chat completions %s: %w", c.endpoint, ctx.Err())
+		}
+		var te *transientError
+		if wrote || !errors.As(err, &te) {
+			return "", err
+		}
+		if attempt >= c.opt.MaxRetries {
+			if attempt == 0 {
+				return "", te.err
+			}
+			return "", fmt.Errorf("%w (gave up after %d attempts)", te.err, attempt+1)
+		}
+		wait := te.retryAfter
+		if wait == 0 {
+			wait = c.backoff(attempt)
+		}
+		slog.Debug("chat: retrying", "endpoint", c.endpoint, "attempt", attempt+1, "wait", wait, "err", te.err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("chat completions %s: %w", c.endpoint, ctx.Err())
+		}
+	}
+}
+
+// backoff doubles per attempt, with jitter in [d/2, d).
+func (c *Chat) backoff(attempt int) time.Duration {
+	d := c.backoffBase << min(attempt, 8)
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// errTimeout is the cause of a request cancelled by the idle timer.
+var errTimeout = errors.New("timeout")
+
+// once makes one request; wrote reports whether any of the answer was
+// written to w, after which the request cannot be repeated.
+func (c *Chat) once(ctx context.Context, req openai.ChatCompletionRequest, w io.Writer) (text string, wrote bool, err error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(c.opt.Timeout, func() { cancel(errTimeout) })
+	defer idle.Stop()
+	x := &exchange{}
+	rctx = context.WithValue(rctx, exchangeKey{}, x)
+	fail := func(err error) error {
+		if ctx.Err() == nil && errors.Is(context.Cause(rctx), errTimeout) {
+			return fmt.Errorf("chat completions %s: model %s: no answer within %v", c.endpoint, c.opt.Model, c.opt.Timeout)
+		}
+		return c.classify(err, x)
+	}
+
+	if w == nil {
+		res, err := c.client.CreateChatCompletion(rctx, req)
+		if err != nil {
+			return "", false, fail(err)
+		}
+		if len(res.Choices) == 0 {
+			return "", false, fmt.Errorf("chat completions %s: model %s: the answer has no choices", c.endpoint, c.opt.Model)
+		}
+		text = res.Choices[0].Message.Content
+		if strings.TrimSpace(text) == "" {
+			return "", false, fmt.Errorf("chat completions %s: model %s: empty answer", c.endpoint, c.opt.Model)
+		}
+		return text, false, nil
+	}
+
+	stream, err := c.client.CreateChatCompletionStream(rctx, req)
+	if err != nil {
+		return "", false, fail(err)
+	}
+	defer stream.Close()
+	var b strings.Builder
+	finished := false
+	for {
+		res, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var apiErr *openai.APIError
+			switch {
+			case rctx.Err() == nil && !errors.As(err, &apiErr):
+				err = fmt.Errorf("chat completions %s: model %s: the stream broke before the answer was finished: %w", c.endpoint, c.opt.Model, err)
+			case b.Len() > 0 && ctx.Err() == nil && errors.Is(context.Cause(rctx), errTimeout):
+				err = fmt.Errorf("chat completions %s: model %s: the answer stopped arriving for %v", c.endpoint, c.opt.Model, c.opt.Timeout)
+			default:
+				err = fail(err)
+			}
+			return b.String(), b.Len() > 0, err
+		}
+		idle.Reset(c.opt.Timeout)
+		for _, ch := range res.Choices {
+			if ch.Index != 0 {
+				continue
+			}
+			if d := ch.Delta.Content; d != "" {
+				b.WriteString(d)
+				if _, err := io.WriteString(w, d); err != nil {
+					return b.String(), true, err
+				}
+			}
+			if ch.FinishReason != "" {
+				finished = true
+				if ch.FinishReason == openai.FinishReasonLength {
+					slog.Warn("chat: the answer reached the model's length limit and is cut short", "model", c.opt.Model)
+				}
+			}
+		}
+	}
+	if !finished {
+		// go-openai reports a connection closed mid-stream as a plain end.
+		return b.String(), b.Len() > 0, fmt.Errorf("chat completions %s: model %s: the stream ended before the answer was finished", c.endpoint, c.opt.Model)
+	}
+	if strings.TrimSpace(b.String()) == "" {
+		return "", false, fmt.Errorf("chat completions %s: model %s: empty answer", c.endpoint, c.opt.Model)
+	}
+	return b.String(), true, nil
+}
+
+// transientError is a failure worth retrying after a while.
+type transientError struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// classify turns a failed request into a clear error, marking the ones
+// worth retrying as transient.
+func (c *Chat) classify(err error, x *exchange) error {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.HTTPStatusCode == 0 {
+			// An error event inside a stream that had started well.
+			return fmt.Errorf("chat completions %s: model %s: the server reported an error: %s", c.endpoint, c.opt.Model, apiErr.Message)
+		}
+		return c.statusError(apiErr.HTTPStatusCode, apiErr.Message, x)
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		msg := "unexpected answer " + quote(reqErr.Body)
+		if len(reqErr.Body) == 0 {
+			msg = "empty answer"
+		}
+		return c.statusError(reqErr.HTTPStatusCode, msg, x)
+	}
+	if x.status == 0 {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			// Nothing listens there: retrying would only delay the report.
+			cause := err
+			var opErr *net.OpError
+			if errors.As(err, &opErr) {
+				cause = opErr
+			}
+			return fmt.Errorf("chat completions %s: cannot connect (for Ollama, start it with `ollama serve`): %w", c.endpoint, cause)
+		}
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return fmt.Errorf("chat completions %s: unknown host: %w", c.endpoint, dnsErr)
+		}
+		return &transientError{err: fmt.Errorf("chat completions %s: %w", c.endpoint, err)}
+	}
+	return fmt.Errorf("chat completions %s: model %s: %w", c.endpoint, c.opt.Model, err)
+}
+
+// statusError describes an HTTP error status; 408, 429 and 5xx are
+// transient.
+func (c *Chat) statusError(status int, msg string, x *exchange) error {
+	m := c.opt.Model
+	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
+		return &transientError{
+			err:        fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg),
+			retryAfter: parseRetryAfter(x.retryAfter, time.Now()),
+		}
+	}
+	switch {
+	case status == http.StatusNotFound && strings.Contains(msg, "not found"):
+		return fmt.Errorf("chat completions %s: model %s not found on the server: run `ollama pull %s` (server said: %s)", c.endpoint, m, m, msg)
+	case status == http.StatusNotFound:
+		return fmt.Errorf("chat completions %s: model %s: HTTP 404: %s (is the model name right, and the base URL the API root, usually ending in /v1? With Ollama, run `ollama pull %s`)", c.endpoint, m, msg, m)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return fmt.Errorf("chat completions %s: model %s: HTTP %d: %s (check the API key)", c.endpoint, m, status, msg)
+	case strings.Contains(msg, "does not support chat"):
+		return fmt.Errorf("chat completions %s: model %s cannot chat (is it an embedding model?): %s", c.endpoint, m, msg)
+	}
+	return fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg)
+}
+
+// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
+// capped at maxRetryAfter; 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// quote returns the start of an answer for an error message, in
+// backquotes, with control characters blanked.
+func quote(b []byte) string {
+	s := strings.ToValidUTF8(string(b[:min(len(b), bodyQuote)]), "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimRight(s, " ")
+	if len(b) > bodyQuote {
+		s += "…"
+	}
+	return "`" + s + "`"
+}
+
+// go-openai hides the HTTP exchange behind its errors: an error status
+// loses the response headers (Retry-After). recordingDoer keeps what the
+// messages and the retry logic need in an exchange that travels in the
+// request's context.
+type exchange struct {
+	status     int    // 0 when no response arrived
+	retryAfter string // the Retry-After header, as sent
+}
+
+type exchangeKey struct{}
+
+type recordingDoer struct{ client *http.Client }
+
+func (d recordingDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.client.Do(req)
+	if x, ok := req.Context().Value(exchangeKey{}).(*exchange); ok && err == nil {
+		x.status = resp.StatusCode
+		x.retryAfter = resp.Header.Get("Retry-After")
+	}
+	return resp, err
+}
