@@ -139,12 +139,55 @@ func (ix *Index) compact() {
 	ix.dead = 0
 }
 
-// IDF is the inverse document frequency of a term, in Lucene's
-// non-negative form: ln(1 + (N - df + 0.5) / (df + 0.5)).
-func (ix *Index) IDF(term string) float64 {
-	df := float64(ix.df[term])
-	n := float64(ix.live)
-	return math.Log(1 + (n-df+0.5)/(df+0.5))
+// IDF is the inverse document frequency of a term that occurs in df of n
+// documents, in Lucene's non-negative form: ln(1 + (n - df + 0.5) / (df + 0.5)).
+func IDF(n, df int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// Score is the BM25 contribution of a term of inverse document frequency
+// idf that occurs tf times in a document of docLen terms, where documents
+// average avgLen terms.
+func (p Params) Score(idf float64, tf, docLen int, avgLen float64) float64 {
+	norm := p.K1 * (1 - p.B + p.B*float64(docLen)/avgLen)
+	return idf * float64(tf) * (p.K1 + 1) / (float64(tf) + norm)
+}
+
+// IDF is the inverse document frequency of a term in this index.
+func (ix *Index) IDF(term string) float64 { return IDF(ix.live, int(ix.df[term])) }
+
+// TotalLen is the number of terms in all documents together.
+func (ix *Index) TotalLen() int64 { return ix.totalLen }
+
+// DF is the number of documents that contain term.
+func (ix *Index) DF(term string) int { return int(ix.df[term]) }
+
+// Postings calls fn for every document that contains term, with the
+// term's frequency in it and the document's length.
+func (ix *Index) Postings(term string, fn func(id string, tf, docLen int)) {
+	for _, p := range ix.postings[term] {
+		if d := &ix.docs[p.slot]; d.live {
+			fn(d.id, int(p.tf), int(d.length))
+		}
+	}
+}
+
+// Terms returns every term that occurs in some document, in no order.
+func (ix *Index) Terms() []string {
+	out := make([]string, 0, len(ix.df))
+	for t := range ix.df {
+		out = append(out, t)
+	}
+	return out
+}
+
+// DocLen is the length of a document, and false when it is not indexed.
+func (ix *Index) DocLen(id string) (int, bool) {
+	slot, ok := ix.slots[id]
+	if !ok {
+		return 0, false
+	}
+	return int(ix.docs[slot].length), true
 }
 
 // Search scores every document that shares a term with the query and
@@ -156,7 +199,6 @@ func (ix *Index) Search(query []string, k int) []Result {
 	}
 	avgLen := float64(ix.totalLen) / float64(ix.live)
 	scores := make(map[int32]float64)
-	k1, b := ix.params.K1, ix.params.B
 	for _, t := range query {
 		ps := ix.postings[t]
 		if len(ps) == 0 {
@@ -164,13 +206,9 @@ func (ix *Index) Search(query []string, k int) []Result {
 		}
 		idf := ix.IDF(t)
 		for _, p := range ps {
-			d := &ix.docs[p.slot]
-			if !d.live {
-				continue
+			if d := &ix.docs[p.slot]; d.live {
+				scores[p.slot] += ix.params.Score(idf, int(p.tf), int(d.length), avgLen)
 			}
-			tf := float64(p.tf)
-			norm := k1 * (1 - b + b*float64(d.length)/avgLen)
-			scores[p.slot] += idf * tf * (k1 + 1) / (tf + norm)
 		}
 	}
 	return ix.top(scores, k)

@@ -10,8 +10,9 @@ import (
 	"github.com/sanadhq/sanad"
 )
 
-// The index is a manifest plus append-only segment files of records. A
-// record is framed as
+// The index is a manifest, an optional snapshot (see snapshot.go) and
+// append-only log segments of the records committed since. A record is
+// framed as
 //
 //	uint32 payload length | uint32 CRC-32C of payload | payload
 //
@@ -32,13 +33,21 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // errCorrupt marks damage inside the committed part of a segment.
 var errCorrupt = errors.New("corrupt index record")
 
-// entry is an article with everything the index keeps for it.
+// entry is an article of the log with everything the index keeps for it.
 type entry struct {
 	article sanad.Article
 	spans   []span
-	terms   [][]string
+	// lexical is, per chunk, the text its BM25 terms are drawn from.
+	lexical []string
 	vectors [][]float32
 	size    int64 // framed record size on disk, for compaction accounting
+}
+
+// defaultLexical is the lexical text of a chunk unless the indexer says
+// otherwise: the article's title, then the chunk. Records store a chunk's
+// lexical text only when it differs.
+func defaultLexical(a sanad.Article, sp span) string {
+	return a.Title + "\n" + a.Text[sp.start:sp.end]
 }
 
 type span struct{ start, end int }
@@ -61,9 +70,11 @@ func encodePut(e *entry, dims int) []byte {
 	for i, sp := range e.spans {
 		b = binary.AppendUvarint(b, uint64(sp.start))
 		b = binary.AppendUvarint(b, uint64(sp.end))
-		b = binary.AppendUvarint(b, uint64(len(e.terms[i])))
-		for _, t := range e.terms[i] {
-			b = appendString(b, t)
+		if e.lexical[i] == defaultLexical(a, sp) {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = appendString(b, e.lexical[i])
 		}
 	}
 	for _, v := range e.vectors {
@@ -164,18 +175,24 @@ func decodeRecord(payload []byte) (kind byte, e *entry, deletedID string, err er
 		return 0, nil, "", fmt.Errorf("%w: %d vectors of %d dimensions exceed record size", errCorrupt, nChunks, dims)
 	}
 	e.spans = make([]span, nChunks)
-	e.terms = make([][]string, nChunks)
+	e.lexical = make([]string, nChunks)
 	for i := range e.spans {
 		start, end := d.uvarint("chunk start"), d.uvarint("chunk end")
 		if d.err == nil && (start > end || end > uint64(len(a.Text))) {
 			d.err = fmt.Errorf("%w: chunk %d offsets %d-%d outside a text of %d bytes", errCorrupt, i, start, end, len(a.Text))
 		}
-		e.spans[i] = span{int(start), int(end)}
-		terms := make([]string, d.count("term count", 1))
-		for j := range terms {
-			terms[j] = d.string("term")
+		if d.err != nil {
+			return 0, nil, "", d.err
 		}
-		e.terms[i] = terms
+		e.spans[i] = span{int(start), int(end)}
+		switch d.uvarint("lexical flag") {
+		case 0:
+			e.lexical[i] = defaultLexical(*a, e.spans[i])
+		case 1:
+			e.lexical[i] = d.string("lexical text")
+		default:
+			d.err = fmt.Errorf("%w: chunk %d: bad lexical flag", errCorrupt, i)
+		}
 	}
 	if d.err != nil {
 		return 0, nil, "", d.err

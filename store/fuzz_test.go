@@ -10,10 +10,11 @@ import (
 )
 
 func validSegment() []byte {
+	text := "نص قصير. وآخر."
 	e := &entry{
-		article: sanad.Article{ID: "a", Title: "t", Source: "s", Text: "نص قصير. وآخر."},
-		spans:   []span{{0, 15}, {10, 25}},
-		terms:   [][]string{{"نص", "قصير"}, {"اخر"}},
+		article: sanad.Article{ID: "a", Title: "t", Source: "s", Text: text},
+		spans:   []span{{0, 15}, {15, len(text)}},
+		lexical: []string{"t\nنص قصير. ", "lexical text of its own"},
 		vectors: [][]float32{{1, 0}, {0, 1}},
 	}
 	seg := append([]byte(segmentMagic), encodePut(e, 2)...)
@@ -41,8 +42,8 @@ func FuzzDecodeRecord(f *testing.F) {
 					t.Fatalf("span %v outside text of %d bytes", sp, len(e.article.Text))
 				}
 			}
-			if len(e.terms) != len(e.spans) || len(e.vectors) != len(e.spans) {
-				t.Fatalf("%d spans, %d term lists, %d vectors", len(e.spans), len(e.terms), len(e.vectors))
+			if len(e.lexical) != len(e.spans) || len(e.vectors) != len(e.spans) {
+				t.Fatalf("%d spans, %d lexical texts, %d vectors", len(e.spans), len(e.lexical), len(e.vectors))
 			}
 		}
 	})

@@ -36,7 +36,7 @@ func TestNoArticleLostAt120000(t *testing.T) {
 			puts = append(puts, Put{
 				Article: sanad.Article{ID: id, Title: id, Source: id, Text: text, Hash: id},
 				Chunks:  []sanad.Chunk{{Start: 0, End: len(text)}},
-				Terms:   [][]string{{"خبر", fmt.Sprint(i)}},
+				Lexical: []string{text},
 				Vectors: [][]float32{v},
 			})
 		}

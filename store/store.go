@@ -1,13 +1,14 @@
-// Package store is sanad's index: chunks, their vectors and their terms,
-// with per-article metadata for citations. Vectors are searched with the
-// in-process vector database chromem-go and terms with package bm25; both
-// live in memory and are rebuilt from sanad's own on-disk format at open.
+// Package store is sanad's index: chunks, their vectors and their BM25
+// terms, with per-article metadata for citations. Vectors are searched with
+// the in-process vector database chromem-go, terms with BM25.
 //
-// The on-disk format is a JSON manifest plus append-only segment files of
-// checksummed records. A commit appends records, fsyncs them, and then
-// replaces the manifest atomically (temporary file, fsync, rename), so an
-// interrupted run leaves the index exactly as the last commit left it, and
-// adding a few articles writes only those articles.
+// On disk an index is a JSON manifest, a snapshot that is memory-mapped
+// and queried in place, and append-only log segments of checksummed
+// records committed since the snapshot. A commit appends records, fsyncs
+// them, and then replaces the manifest atomically (temporary file, fsync,
+// rename), so an interrupted run leaves the index exactly as the last
+// commit left it, and adding a few articles writes only those articles.
+// Compaction folds the log into a new snapshot.
 package store
 
 import (
@@ -21,11 +22,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/philippgille/chromem-go"
 	"github.com/sanadhq/sanad"
+	"github.com/sanadhq/sanad/analysis"
 	"github.com/sanadhq/sanad/bm25"
 )
 
@@ -33,6 +36,10 @@ const (
 	manifestName = "manifest.json"
 	lockName     = "LOCK"
 	formatV1     = 1
+	// compactChunks is how many chunks the log may hold after an index run
+	// before it is folded into the snapshot: opening the index analyses
+	// the log's chunks again, and a short log keeps that quick.
+	compactChunks = 2000
 )
 
 // ErrLocked is returned by OpenWriter when another process is writing to
@@ -98,6 +105,7 @@ type segmentRef struct {
 type manifest struct {
 	Format      int          `json:"format"`
 	Config      *Config      `json:"config,omitempty"`
+	Snapshot    string       `json:"snapshot,omitempty"`
 	Segments    []segmentRef `json:"segments"`
 	Articles    int          `json:"articles"`
 	Chunks      int          `json:"chunks"`
@@ -106,38 +114,42 @@ type manifest struct {
 
 // Store is an open index. Reads are safe for concurrent use; writes need a
 // Store opened with OpenWriter (or an in-memory one) and are serialised.
+//
+// Its articles are those of the snapshot that the log has not replaced or
+// deleted (gone), and those of the log (entries).
 type Store struct {
 	dir string
 
-	mu       sync.RWMutex
-	man      manifest
-	entries  map[string]*entry
-	chunks   map[string]chunkRef
-	nChunks  int
-	live     int64 // bytes of the records that are still current
-	vectors  *chromem.Collection
-	lexical  *bm25.Index
-	writable bool
-	lock     *os.File
-	segment  *os.File
-}
-
-type chunkRef struct {
-	article string
-	index   int
+	mu        sync.RWMutex
+	man       manifest
+	snap      *snapshot
+	gone      []bool // per snapshot article
+	chunkGone []bool // per snapshot chunk
+	goneCount int
+	goneChks  int
+	goneLen   int64 // terms in gone snapshot chunks
+	entries   map[string]*entry
+	logChunks int
+	live      int64 // bytes of the log's current records
+	vectors   *chromem.Collection
+	lexical   *bm25.Index // the log's chunks
+	params    bm25.Params
+	writable  bool
+	lock      *os.File
+	segment   *os.File
 }
 
 // Stats summarises an index.
 type Stats struct {
-	Dir        string `json:"dir"`
-	Config     Config `json:"config"`
-	Articles   int    `json:"articles"`
-	Chunks     int    `json:"chunks"`
-	Segments   int    `json:"segments"`
-	DiskBytes  int64  `json:"disk_bytes"`
-	LiveBytes  int64  `json:"live_bytes"`
-	TextBytes  int64  `json:"text_bytes"`
-	VectorSize int64  `json:"vector_bytes"`
+	Dir           string `json:"dir"`
+	Config        Config `json:"config"`
+	Articles      int    `json:"articles"`
+	Chunks        int    `json:"chunks"`
+	LogChunks     int    `json:"log_chunks"`
+	Segments      int    `json:"segments"`
+	SnapshotBytes int64  `json:"snapshot_bytes"`
+	LogBytes      int64  `json:"log_bytes"`
+	DiskBytes     int64  `json:"disk_bytes"`
 }
 
 // NewMemory returns an empty index that lives only in memory, for
@@ -159,8 +171,8 @@ func newStore(dir string) *Store {
 		dir:     dir,
 		man:     manifest{Format: formatV1, NextSegment: 1},
 		entries: make(map[string]*entry),
-		chunks:  make(map[string]chunkRef),
 		vectors: col,
+		params:  bm25.DefaultParams(),
 		lexical: bm25.New(bm25.DefaultParams()),
 	}
 }
@@ -175,17 +187,18 @@ func noEmbedding(context.Context, string) ([]float32, error) {
 // as an empty one. Open reads the last committed state, even while another
 // process is writing.
 func Open(dir string) (*Store, error) {
-	// A concurrent compaction may remove a segment between reading the
-	// manifest and opening the segment; the new manifest then names the
+	// A concurrent compaction may remove a file between reading the
+	// manifest and opening the file; the new manifest then names the
 	// replacement, so read again.
 	var err error
 	for range 3 {
 		s := newStore(dir)
-		if err = s.load(); err == nil || !errors.Is(err, fs.ErrNotExist) {
-			if err != nil {
-				return nil, err
-			}
+		if err = s.load(); err == nil {
 			return s, nil
+		}
+		s.Close()
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
 		}
 	}
 	return nil, err
@@ -219,11 +232,13 @@ func OpenWriter(dir string, wait bool) (*Store, error) {
 	}
 	s := newStore(dir)
 	if err := s.load(); err != nil {
+		s.Close()
 		lock.Close()
 		return nil, err
 	}
 	s.writable = true
 	s.lock = lock
+	s.removeStrays()
 	if err := s.openSegment(); err != nil {
 		s.Close()
 		return nil, err
@@ -231,26 +246,60 @@ func OpenWriter(dir string, wait bool) (*Store, error) {
 	return s, nil
 }
 
-// load reads the manifest and every committed record.
-func (s *Store) load() error {
-	raw, err := os.ReadFile(filepath.Join(s.dir, manifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, statErr := os.Stat(s.dir); statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
-			return fmt.Errorf("open index %s: %w", s.dir, statErr)
-		}
-		return nil
+// removeStrays deletes files of the index folder that the manifest does
+// not name: the remains of a compaction or manifest write that was cut off.
+// Only the writer does this, under the lock.
+func (s *Store) removeStrays() {
+	named := map[string]bool{manifestName: true, lockName: true, s.man.Snapshot: true}
+	for _, seg := range s.man.Segments {
+		named[seg.Name] = true
 	}
+	files, _ := os.ReadDir(s.dir)
+	for _, f := range files {
+		name := f.Name()
+		if !named[name] && (strings.HasPrefix(name, "seg-") || strings.HasPrefix(name, "snap-") || strings.HasPrefix(name, manifestName+".tmp")) {
+			os.Remove(filepath.Join(s.dir, name))
+		}
+	}
+}
+
+func readManifest(dir string) (manifest, bool, error) {
+	var m manifest
+	raw, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, err
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, false, fmt.Errorf("manifest: %w", err)
+	}
+	if m.Format != formatV1 {
+		return m, false, fmt.Errorf("unknown format %d (this sanad reads format %d)", m.Format, formatV1)
+	}
+	return m, true, nil
+}
+
+// load reads the manifest, maps the snapshot and reads the log.
+func (s *Store) load() error {
+	m, ok, err := readManifest(s.dir)
 	if err != nil {
 		return fmt.Errorf("open index %s: %w", s.dir, err)
 	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("open index %s: manifest: %w", s.dir, err)
-	}
-	if m.Format != formatV1 {
-		return fmt.Errorf("open index %s: unknown format %d (this sanad reads format %d)", s.dir, m.Format, formatV1)
+	if !ok {
+		return nil
 	}
 	s.man = m
+	if m.Snapshot != "" {
+		snap, err := openSnapshot(filepath.Join(s.dir, m.Snapshot))
+		if err != nil {
+			return fmt.Errorf("open index %s: snapshot %s: %w", s.dir, m.Snapshot, err)
+		}
+		s.snap = snap
+		s.gone = make([]bool, snap.len())
+		s.chunkGone = make([]bool, snap.header.chunks)
+	}
 	for _, seg := range m.Segments {
 		if err := s.loadSegment(seg); err != nil {
 			return fmt.Errorf("open index %s: segment %s: %w", s.dir, seg.Name, err)
@@ -287,25 +336,60 @@ func (s *Store) loadSegment(seg segmentRef) error {
 		if err != nil {
 			return err
 		}
-		if kind == recordDelete {
-			if old := s.entries[id]; old != nil {
-				s.live -= old.size
-				delete(s.entries, id)
-			}
-			return nil
+		if kind == recordPut {
+			id = e.article.ID
 		}
-		if old := s.entries[e.article.ID]; old != nil {
+		if old := s.entries[id]; old != nil {
 			s.live -= old.size
+			delete(s.entries, id)
 		}
-		e.size = size
-		s.live += size
-		s.entries[e.article.ID] = e
+		s.markGone(id)
+		if kind == recordPut {
+			e.size = size
+			s.live += size
+			s.entries[id] = e
+		}
 		return nil
 	})
 }
 
-// rebuild fills the vector collection and the BM25 index from entries.
+// markGone records that the snapshot's copy of an article, if any, has
+// been replaced or deleted.
+func (s *Store) markGone(id string) {
+	if s.snap == nil {
+		return
+	}
+	i, ok := s.snap.find(id)
+	if !ok || s.gone[i] {
+		return
+	}
+	s.gone[i] = true
+	s.goneCount++
+	first, n := s.snap.chunkRange(i)
+	for c := first; c < first+n; c++ {
+		s.chunkGone[c] = true
+		s.goneLen += int64(s.snap.chunks[c][3])
+	}
+	s.goneChks += n
+}
+
+// rebuild fills the vector collection and the log's BM25 index.
 func (s *Store) rebuild() error {
+	if s.snap != nil {
+		for i := range s.snap.len() {
+			if s.gone[i] {
+				continue
+			}
+			id := s.snap.id(i)
+			first, n := s.snap.chunkRange(i)
+			for c := range n {
+				doc := chromem.Document{ID: chunkID(id, c), Embedding: s.snap.vector(first + c)}
+				if err := s.vectors.AddDocument(context.Background(), doc); err != nil {
+					return fmt.Errorf("article %s: %w", id, err)
+				}
+			}
+		}
+	}
 	ids := make([]string, 0, len(s.entries))
 	for id := range s.entries {
 		ids = append(ids, id)
@@ -321,32 +405,53 @@ func (s *Store) rebuild() error {
 
 func chunkID(articleID string, i int) string { return articleID + "#" + strconv.Itoa(i) }
 
-// index adds an entry's chunks to the in-memory search structures.
+// splitChunkID undoes chunkID.
+func splitChunkID(id string) (string, int, bool) {
+	i := strings.LastIndexByte(id, '#')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	return id[:i], n, err == nil
+}
+
+// index adds a log entry's chunks to the in-memory search structures.
 func (s *Store) index(e *entry) error {
 	for i, v := range e.vectors {
 		id := chunkID(e.article.ID, i)
 		if err := s.vectors.AddDocument(context.Background(), chromem.Document{ID: id, Embedding: v}); err != nil {
 			return fmt.Errorf("article %s: %w", e.article.ID, err)
 		}
-		s.lexical.Add(id, e.terms[i])
-		s.chunks[id] = chunkRef{article: e.article.ID, index: i}
+		s.lexical.Add(id, analysis.LexicalTerms(e.lexical[i]))
 	}
-	s.nChunks += len(e.vectors)
+	s.logChunks += len(e.vectors)
 	return nil
 }
 
-func (s *Store) unindex(e *entry) {
-	ids := make([]string, len(e.spans))
-	for i := range e.spans {
-		ids[i] = chunkID(e.article.ID, i)
-		s.lexical.Remove(ids[i])
-		delete(s.chunks, ids[i])
+// remove takes an article out of the search structures, wherever it is.
+func (s *Store) remove(id string) {
+	var ids []string
+	if e := s.entries[id]; e != nil {
+		for i := range e.spans {
+			ids = append(ids, chunkID(id, i))
+			s.lexical.Remove(chunkID(id, i))
+		}
+		s.logChunks -= len(e.spans)
+		s.live -= e.size
+		delete(s.entries, id)
+	} else if s.snap != nil {
+		if i, ok := s.snap.find(id); ok && !s.gone[i] {
+			_, n := s.snap.chunkRange(i)
+			for c := range n {
+				ids = append(ids, chunkID(id, c))
+			}
+			s.markGone(id)
+		}
 	}
 	if len(ids) > 0 {
 		// Delete with only IDs never fails.
 		_ = s.vectors.Delete(context.Background(), nil, nil, ids...)
 	}
-	s.nChunks -= len(e.spans)
 }
 
 // openSegment opens the last segment for appending, cutting off the remains
@@ -384,6 +489,10 @@ func (s *Store) startSegment() error {
 		f.Close()
 		return fmt.Errorf("write segment %s: %w", name, err)
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync segment %s: %w", name, err)
+	}
 	if s.segment != nil {
 		s.segment.Close()
 	}
@@ -404,12 +513,15 @@ func (s *Store) Config() (Config, bool) {
 	return *s.man.Config, true
 }
 
-// Put is one article to store, with its chunks and, for each chunk, its
-// analysed terms and its unit-length vector.
+// Put is one article to store, with its chunks and, for each chunk, the
+// text its BM25 terms are drawn from and its unit-length vector.
 type Put struct {
 	Article sanad.Article
 	Chunks  []sanad.Chunk
-	Terms   [][]string
+	// Lexical is, per chunk, the text that represents it to BM25 (and, by
+	// the indexer's choice, to the embedder): typically the article's
+	// title and the chunk without site furniture.
+	Lexical []string
 	Vectors [][]float32
 }
 
@@ -417,7 +529,7 @@ type Put struct {
 // (article IDs) as one unit: after Commit returns, a crash loses none of it;
 // if Commit fails or the process dies during it, none of it is visible.
 // The first commit to an empty index records cfg; later commits must use a
-// compatible cfg.
+// compatible cfg. It returns the bytes it appended to the log.
 func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -452,7 +564,7 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 	}
 	var deleted []string
 	for _, id := range deletes {
-		if s.entries[id] != nil {
+		if s.has(id) && !seen[id] {
 			deleted = append(deleted, id)
 			buf = append(buf, encodeDelete(id)...)
 		}
@@ -460,54 +572,98 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 	if len(buf) == 0 && s.man.Config != nil {
 		return 0, nil
 	}
+	next := s.man
+	next.Config = &cfg
 	if s.dir != "" {
-		if err := s.append(buf); err != nil {
-			return 0, err
+		if _, err := s.segment.Write(buf); err != nil {
+			return 0, fmt.Errorf("write %s: %w", s.segment.Name(), err)
 		}
-		next := s.man
-		next.Config = &cfg
+		if err := s.segment.Sync(); err != nil {
+			return 0, fmt.Errorf("sync %s: %w", s.segment.Name(), err)
+		}
 		next.Segments = slices.Clone(s.man.Segments)
 		next.Segments[len(next.Segments)-1].Size += int64(len(buf))
 		next.Articles, next.Chunks = s.countAfter(entries, deleted)
 		if err := writeManifest(s.dir, next); err != nil {
 			return 0, err
 		}
-		s.man = next
-	} else {
-		s.man.Config = &cfg
 	}
+	s.man = next
 	for _, id := range deleted {
-		s.live -= s.entries[id].size
-		s.unindex(s.entries[id])
-		delete(s.entries, id)
+		s.remove(id)
 	}
 	for _, e := range entries {
-		if old := s.entries[e.article.ID]; old != nil {
-			s.live -= old.size
-			s.unindex(old)
-		}
+		s.remove(e.article.ID)
 		s.entries[e.article.ID] = e
 		s.live += e.size
 		if err := s.index(e); err != nil {
 			return int64(len(buf)), err
 		}
 	}
-	s.man.Articles, s.man.Chunks = len(s.entries), s.nChunks
+	s.man.Articles, s.man.Chunks = s.counts()
+	// A long index run folds its log into the snapshot as it goes, so that
+	// its memory stays bounded; growing geometrically keeps the rewriting
+	// proportional to the index.
+	if s.dir != "" && s.logChunks > max(20_000, s.snapChunks()/4) {
+		if err := s.compact(); err != nil {
+			return int64(len(buf)), fmt.Errorf("compact: %w", err)
+		}
+	}
 	return int64(len(buf)), nil
 }
 
+func (s *Store) snapChunks() int {
+	if s.snap == nil {
+		return 0
+	}
+	return int(s.snap.header.chunks) - s.goneChks
+}
+
+// counts is the number of live articles and chunks.
+func (s *Store) counts() (articles, chunks int) {
+	articles, chunks = len(s.entries), s.logChunks
+	if s.snap != nil {
+		articles += s.snap.len() - s.goneCount
+		chunks += s.snapChunks()
+	}
+	return articles, chunks
+}
+
+func (s *Store) has(id string) bool {
+	if s.entries[id] != nil {
+		return true
+	}
+	if s.snap == nil {
+		return false
+	}
+	i, ok := s.snap.find(id)
+	return ok && !s.gone[i]
+}
+
+// chunkCount is the number of chunks of a live article.
+func (s *Store) chunkCount(id string) int {
+	if e := s.entries[id]; e != nil {
+		return len(e.spans)
+	}
+	if s.snap != nil {
+		if i, ok := s.snap.find(id); ok && !s.gone[i] {
+			_, n := s.snap.chunkRange(i)
+			return n
+		}
+	}
+	return 0
+}
+
 func (s *Store) countAfter(puts []*entry, deleted []string) (articles, chunks int) {
-	articles, chunks = len(s.entries), s.nChunks
-	gone := make(map[string]bool)
+	articles, chunks = s.counts()
 	for _, id := range deleted {
-		gone[id] = true
 		articles--
-		chunks -= len(s.entries[id].spans)
+		chunks -= s.chunkCount(id)
 	}
 	for _, e := range puts {
-		if old := s.entries[e.article.ID]; old != nil && !gone[e.article.ID] {
+		if n := s.chunkCount(e.article.ID); s.has(e.article.ID) {
 			articles--
-			chunks -= len(old.spans)
+			chunks -= n
 		}
 		articles++
 		chunks += len(e.spans)
@@ -520,10 +676,10 @@ func newEntry(p Put, dims int) (*entry, error) {
 	if a.ID == "" {
 		return nil, errors.New("store: article with an empty ID")
 	}
-	if len(p.Terms) != len(p.Chunks) || len(p.Vectors) != len(p.Chunks) {
-		return nil, fmt.Errorf("store: article %s: %d chunks, %d term lists, %d vectors", a.ID, len(p.Chunks), len(p.Terms), len(p.Vectors))
+	if len(p.Lexical) != len(p.Chunks) || len(p.Vectors) != len(p.Chunks) {
+		return nil, fmt.Errorf("store: article %s: %d chunks, %d lexical texts, %d vectors", a.ID, len(p.Chunks), len(p.Lexical), len(p.Vectors))
 	}
-	e := &entry{article: a, spans: make([]span, len(p.Chunks)), terms: p.Terms, vectors: p.Vectors}
+	e := &entry{article: a, spans: make([]span, len(p.Chunks)), lexical: p.Lexical, vectors: p.Vectors}
 	for i, c := range p.Chunks {
 		if c.Start < 0 || c.Start > c.End || c.End > len(p.Article.Text) {
 			return nil, fmt.Errorf("store: article %s chunk %d: offsets %d-%d outside a text of %d bytes", a.ID, i, c.Start, c.End, len(p.Article.Text))
@@ -553,17 +709,6 @@ func checkVector(v []float32, dims int) error {
 	}
 	if math.Abs(norm-1) > 1e-3 {
 		return fmt.Errorf("vector is not unit length (norm² %.4f)", norm)
-	}
-	return nil
-}
-
-func (s *Store) append(buf []byte) error {
-	name := s.segment.Name()
-	if _, err := s.segment.Write(buf); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := s.segment.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
 	}
 	return nil
 }
@@ -609,59 +754,20 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Compact rewrites the index when more than half of its bytes belong to
-// replaced or deleted articles, and reports whether it did. Readers that
-// opened the old files keep reading them.
-func (s *Store) Compact() (bool, error) {
+// Close releases the index and, for a writer, its lock. Articles, chunks
+// and hits returned earlier stay valid.
+func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dir == "" || s.segment == nil {
-		return false, nil
-	}
-	var disk int64
-	for _, seg := range s.man.Segments {
-		disk += seg.Size
-	}
-	if disk-s.live < 1<<20 || disk-s.live < s.live {
-		return false, nil
-	}
-	old := s.man.Segments
-	s.man.Segments = nil
-	if err := s.startSegment(); err != nil {
-		s.man.Segments = old
-		return false, err
-	}
-	ids := make([]string, 0, len(s.entries))
-	for id := range s.entries {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	var buf []byte
-	for _, id := range ids {
-		buf = append(buf, encodePut(s.entries[id], s.man.Config.Dimensions)...)
-	}
-	if err := s.append(buf); err != nil {
-		s.man.Segments = old
-		return false, err
-	}
-	s.man.Segments[0].Size += int64(len(buf))
-	if err := writeManifest(s.dir, s.man); err != nil {
-		s.man.Segments = old
-		return false, err
-	}
-	s.live = int64(len(buf))
-	for _, seg := range old {
-		os.Remove(filepath.Join(s.dir, seg.Name))
-	}
-	return true, nil
-}
-
-// Close releases the index and, for a writer, its lock.
-func (s *Store) Close() error {
 	var err error
 	if s.segment != nil {
 		err = s.segment.Close()
 		s.segment = nil
+	}
+	if s.snap != nil {
+		s.snap.close()
+		s.snap = nil
+		s.vectors = nil
 	}
 	if s.lock != nil {
 		s.lock.Close()
@@ -674,39 +780,60 @@ func (s *Store) Close() error {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.entries)
+	n, _ := s.counts()
+	return n
+}
+
+// article returns a live article; for the snapshot's, its strings point
+// into the mapping and must be cloned before they leave the package.
+func (s *Store) article(id string) (sanad.Article, bool) {
+	if e := s.entries[id]; e != nil {
+		return e.article, true
+	}
+	if s.snap != nil {
+		if i, ok := s.snap.find(id); ok && !s.gone[i] {
+			return s.snap.article(i), true
+		}
+	}
+	return sanad.Article{}, false
+}
+
+func cloneArticle(a sanad.Article) sanad.Article {
+	return sanad.Article{
+		ID: strings.Clone(a.ID), Title: strings.Clone(a.Title), Source: strings.Clone(a.Source),
+		Date: strings.Clone(a.Date), Hash: strings.Clone(a.Hash), Text: strings.Clone(a.Text),
+	}
 }
 
 // Article returns an indexed article with its text.
 func (s *Store) Article(id string) (sanad.Article, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e := s.entries[id]
-	if e == nil {
-		return sanad.Article{}, false
-	}
-	return e.article, true
+	a, ok := s.article(id)
+	return cloneArticle(a), ok
 }
 
 // Articles returns every article, without text, sorted by ID.
 func (s *Store) Articles() []sanad.Article {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]sanad.Article, 0, len(s.entries))
+	n, _ := s.counts()
+	out := make([]sanad.Article, 0, n)
 	for _, e := range s.entries {
 		a := e.article
 		a.Text = ""
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b sanad.Article) int {
-		if a.ID < b.ID {
-			return -1
+	if s.snap != nil {
+		for i := range s.snap.len() {
+			if !s.gone[i] {
+				a := s.snap.article(i)
+				a.Text = ""
+				out = append(out, cloneArticle(a))
+			}
 		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	})
+	}
+	slices.SortFunc(out, func(a, b sanad.Article) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -714,39 +841,63 @@ func (s *Store) Articles() []sanad.Article {
 func (s *Store) Chunks(articleID string) ([]sanad.Chunk, [][]float32) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e := s.entries[articleID]
-	if e == nil {
+	a, ok := s.article(articleID)
+	if !ok {
 		return nil, nil
 	}
-	out := make([]sanad.Chunk, len(e.spans))
-	for i := range e.spans {
-		out[i] = e.chunk(i)
+	a = cloneArticle(a)
+	if e := s.entries[articleID]; e != nil {
+		out := make([]sanad.Chunk, len(e.spans))
+		for i, sp := range e.spans {
+			out[i] = makeChunk(a, i, sp)
+		}
+		return out, e.vectors
 	}
-	return out, e.vectors
+	i, _ := s.snap.find(articleID)
+	first, n := s.snap.chunkRange(i)
+	out := make([]sanad.Chunk, n)
+	vecs := make([][]float32, n)
+	for c := range n {
+		rec := s.snap.chunks[first+c]
+		out[c] = makeChunk(a, c, span{int(rec[0]), int(rec[1])})
+		vecs[c] = slices.Clone(s.snap.vector(first + c))
+	}
+	return out, vecs
 }
 
-func (e *entry) chunk(i int) sanad.Chunk {
-	sp := e.spans[i]
-	return sanad.Chunk{
-		ID:        chunkID(e.article.ID, i),
-		ArticleID: e.article.ID,
-		Index:     i,
-		Start:     sp.start,
-		End:       sp.end,
-		Text:      e.article.Text[sp.start:sp.end],
-	}
+func makeChunk(a sanad.Article, i int, sp span) sanad.Chunk {
+	return sanad.Chunk{ID: chunkID(a.ID, i), ArticleID: a.ID, Index: i, Start: sp.start, End: sp.end, Text: a.Text[sp.start:sp.end]}
 }
 
 // hit builds a result for a chunk ID; the article is given without text.
 func (s *Store) hit(chunk string, score float64) (sanad.Hit, bool) {
-	ref, ok := s.chunks[chunk]
+	id, i, ok := splitChunkID(chunk)
 	if !ok {
 		return sanad.Hit{}, false
 	}
-	e := s.entries[ref.article]
-	a := e.article
+	var sp span
+	if e := s.entries[id]; e != nil {
+		if i >= len(e.spans) {
+			return sanad.Hit{}, false
+		}
+		sp = e.spans[i]
+	} else if s.snap != nil {
+		ai, ok := s.snap.find(id)
+		first, n := s.snap.chunkRange(ai)
+		if !ok || s.gone[ai] || i >= n {
+			return sanad.Hit{}, false
+		}
+		rec := s.snap.chunks[first+i]
+		sp = span{int(rec[0]), int(rec[1])}
+	} else {
+		return sanad.Hit{}, false
+	}
+	a, _ := s.article(id)
+	c := makeChunk(a, i, sp)
+	c.ID, c.ArticleID, c.Text = strings.Clone(c.ID), strings.Clone(c.ArticleID), strings.Clone(c.Text)
+	a = cloneArticle(a)
 	a.Text = ""
-	return sanad.Hit{Score: score, Chunk: e.chunk(ref.index), Article: a}, true
+	return sanad.Hit{Score: score, Chunk: c, Article: a}, true
 }
 
 // SearchVector returns up to k chunks most similar to the unit vector q,
@@ -757,11 +908,8 @@ func (s *Store) SearchVector(ctx context.Context, q []float32, k int, exclude st
 	if s.man.Config != nil && len(q) != s.man.Config.Dimensions {
 		return nil, fmt.Errorf("query vector has %d dimensions, index has %d", len(q), s.man.Config.Dimensions)
 	}
-	n := k
-	if e := s.entries[exclude]; e != nil {
-		n += len(e.spans)
-	}
-	n = min(n, s.nChunks)
+	_, live := s.counts()
+	n := min(k+s.chunkCount(exclude), live)
 	if n <= 0 {
 		return nil, nil
 	}
@@ -783,29 +931,6 @@ func (s *Store) SearchVector(ctx context.Context, q []float32, k int, exclude st
 	return hits, nil
 }
 
-// SearchLexical returns up to k chunks ranked by BM25 for the analysed
-// query terms, best first, skipping the chunks of the article named exclude.
-func (s *Store) SearchLexical(terms []string, k int, exclude string) []sanad.Hit {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := k
-	if e := s.entries[exclude]; e != nil {
-		n += len(e.spans)
-	}
-	hits := make([]sanad.Hit, 0, k)
-	for _, r := range s.lexical.Search(terms, n) {
-		h, ok := s.hit(r.ID, r.Score)
-		if !ok || h.Article.ID == exclude {
-			continue
-		}
-		if hits = append(hits, h); len(hits) == k {
-			break
-		}
-	}
-	rank(hits)
-	return hits
-}
-
 func rank(hits []sanad.Hit) {
 	for i := range hits {
 		hits[i].Rank = i + 1
@@ -816,44 +941,75 @@ func rank(hits []sanad.Hit) {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Dir: s.dir, Articles: len(s.entries), Chunks: s.nChunks, Segments: len(s.man.Segments), LiveBytes: s.live}
+	st := Stats{Dir: s.dir, Segments: len(s.man.Segments), LogChunks: s.logChunks}
+	st.Articles, st.Chunks = s.counts()
 	if s.man.Config != nil {
 		st.Config = *s.man.Config
 	}
 	for _, seg := range s.man.Segments {
-		st.DiskBytes += seg.Size
+		st.LogBytes += seg.Size
 	}
-	for _, e := range s.entries {
-		st.TextBytes += int64(len(e.article.Text))
-		st.VectorSize += int64(len(e.vectors) * st.Config.Dimensions * 4)
+	if s.snap != nil {
+		st.SnapshotBytes = s.snap.size
 	}
+	st.DiskBytes = st.LogBytes + st.SnapshotBytes
 	return st
 }
 
 // Reset empties the index, including its recorded settings, so that it can
-// be rebuilt with others. The empty manifest is committed before any
-// segment is removed, so a crash leaves either the old index or an empty one.
+// be rebuilt with others. The empty manifest is committed before any file
+// is removed, so a crash leaves either the old index or an empty one.
 func (s *Store) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.writable {
 		return errors.New("store: index opened read-only")
 	}
-	old := s.man.Segments
 	fresh := newStore(s.dir)
 	fresh.man.NextSegment = s.man.NextSegment
 	if s.dir != "" {
-		if err := writeManifest(s.dir, fresh.man); err != nil {
+		if err := fresh.startSegment(); err != nil {
 			return err
 		}
-		for _, seg := range old {
+		if err := writeManifest(s.dir, fresh.man); err != nil {
+			fresh.segment.Close()
+			return err
+		}
+	}
+	s.swap(fresh)
+	return nil
+}
+
+// swap replaces s's state with fresh's, keeping s's lock, and releases
+// the files of the old state.
+func (s *Store) swap(fresh *Store) {
+	oldMan, oldSnap, oldSegment := s.man, s.snap, s.segment
+	s.man, s.snap, s.gone, s.chunkGone = fresh.man, fresh.snap, fresh.gone, fresh.chunkGone
+	s.goneCount, s.goneChks, s.goneLen = fresh.goneCount, fresh.goneChks, fresh.goneLen
+	s.entries, s.logChunks, s.live = fresh.entries, fresh.logChunks, fresh.live
+	s.vectors, s.lexical = fresh.vectors, fresh.lexical
+	if fresh.segment != nil {
+		if oldSegment != nil {
+			oldSegment.Close()
+		}
+		s.segment = fresh.segment
+	}
+	if oldSnap != nil {
+		oldSnap.close()
+	}
+	if s.dir == "" {
+		return
+	}
+	keep := map[string]bool{s.man.Snapshot: true}
+	for _, seg := range s.man.Segments {
+		keep[seg.Name] = true
+	}
+	if oldMan.Snapshot != "" && !keep[oldMan.Snapshot] {
+		os.Remove(filepath.Join(s.dir, oldMan.Snapshot))
+	}
+	for _, seg := range oldMan.Segments {
+		if !keep[seg.Name] {
 			os.Remove(filepath.Join(s.dir, seg.Name))
 		}
 	}
-	s.man, s.entries, s.chunks, s.nChunks, s.live = fresh.man, fresh.entries, fresh.chunks, 0, 0
-	s.vectors, s.lexical = fresh.vectors, fresh.lexical
-	if s.segment != nil {
-		return s.startSegment()
-	}
-	return nil
 }

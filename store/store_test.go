@@ -27,7 +27,7 @@ func put(id string, lines ...string) Put {
 		v := make([]float32, 4)
 		v[int(l[0])%4] = 1
 		p.Vectors = append(p.Vectors, v)
-		p.Terms = append(p.Terms, strings.Fields(l))
+		p.Lexical = append(p.Lexical, l)
 	}
 	return p
 }
@@ -86,34 +86,46 @@ func TestReplaceDeleteAndCompact(t *testing.T) {
 	before := w.Stats()
 	compacted, err := w.Compact()
 	if err != nil || !compacted {
-		t.Fatalf("Compact = %v, %v; want a compaction of %d disk bytes for %d live", compacted, err, before.DiskBytes, before.LiveBytes)
+		t.Fatalf("Compact = %v, %v; want a compaction of a log of %d bytes", compacted, err, before.LogBytes)
 	}
 	after := w.Stats()
-	if after.DiskBytes >= before.DiskBytes/10 || after.Segments != 1 {
-		t.Errorf("after compaction: %d bytes in %d segments (was %d)", after.DiskBytes, after.Segments, before.DiskBytes)
+	if after.DiskBytes >= before.DiskBytes/10 || after.Segments != 1 || after.SnapshotBytes == 0 || after.LogChunks != 0 {
+		t.Errorf("after compaction: %+v (before %+v)", after, before)
 	}
-	// Writing after a compaction appends to the new segment.
-	if _, err := w.Commit(testConfig, []Put{put("c", "c new")}, nil); err != nil {
+	// Writing after a compaction appends to the new log; replacing an
+	// article of the snapshot hides the snapshot's copy.
+	if _, err := w.Commit(testConfig, []Put{put("c", "c new"), put("a", "a replaced")}, nil); err != nil {
 		t.Fatal(err)
 	}
+	check := func(r *Store, when string) {
+		t.Helper()
+		a, _ := r.Article("a")
+		if r.Len() != 2 || a.Text != "a replaced" {
+			t.Errorf("%s: %d articles, a = %.10q", when, r.Len(), a.Text)
+		}
+		if _, ok := r.Article("b"); ok {
+			t.Errorf("%s: deleted article b came back", when)
+		}
+		if hits := r.SearchLexical("a29", 5, ""); len(hits) != 0 {
+			t.Errorf("%s: replaced text still searchable: %+v", when, hits)
+		}
+		if hits := r.SearchLexical("replaced", 5, ""); len(hits) != 1 || hits[0].Chunk.ID != "a#0" {
+			t.Errorf("%s: new text not searchable: %+v", when, hits)
+		}
+		if st := r.Stats(); st.Chunks != 2 {
+			t.Errorf("%s: %d chunks, want 2", when, st.Chunks)
+		}
+	}
+	check(w, "writer")
 	w.Close()
 	r, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := r.Article("a")
-	if r.Len() != 2 || !strings.HasPrefix(a.Text, "a29 ") {
-		t.Errorf("after reopen: %d articles, a = %.10q", r.Len(), a.Text)
-	}
-	if _, ok := r.Article("b"); ok {
-		t.Error("deleted article b came back")
-	}
-	if hits := r.SearchLexical([]string{"a0"}, 5, ""); len(hits) != 0 {
-		t.Errorf("replaced text still searchable: %+v", hits)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
-	if len(files) != 1 {
-		t.Errorf("segments on disk after compaction: %v", files)
+	check(r, "reopened")
+	files, _ := filepath.Glob(filepath.Join(dir, "s*-*"))
+	if len(files) != 2 {
+		t.Errorf("files on disk after compaction: %v", files)
 	}
 }
 
@@ -187,7 +199,7 @@ func TestCorruptionIsAnErrorNotAPanic(t *testing.T) {
 }
 
 func TestDecodeRejectsHugeCounts(t *testing.T) {
-	e := &entry{article: sanad.Article{ID: "a", Text: "abc"}, spans: []span{{0, 3}}, terms: [][]string{{"abc"}}, vectors: [][]float32{{1, 0, 0, 0}}}
+	e := &entry{article: sanad.Article{ID: "a", Text: "abc"}, spans: []span{{0, 3}}, lexical: []string{"abc"}, vectors: [][]float32{{1, 0, 0, 0}}}
 	payload := encodePut(e, 4)[frameHeader:]
 	// A huge varint inserted anywhere must give errCorrupt, never a panic
 	// or an allocation of the size it claims.
@@ -283,7 +295,7 @@ func TestSearchExcludesAnArticle(t *testing.T) {
 			t.Errorf("excluded article returned: %+v", h)
 		}
 	}
-	lex := w.SearchLexical([]string{"x"}, 10, "b")
+	lex := w.SearchLexical("x", 10, "b")
 	if len(lex) != 2 || lex[0].Article.ID != "a" || lex[1].Article.ID != "a" {
 		t.Errorf("lexical hits excluding b: %+v", lex)
 	}

@@ -1,10 +1,7 @@
 package store
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,43 +20,74 @@ type Report struct {
 	Notes []string `json:"notes"`
 }
 
-// Verify checks the index in dir without changing it: the manifest, every
-// record's checksum, that articles and chunks add up to what the manifest
-// says, that every vector has the index's dimensions and unit length, and
-// that every chunk's offsets fall on character boundaries of its text.
+// Verify checks the index in dir without changing it: the manifest, the
+// snapshot's structure and checksums, every log record's checksum, that
+// articles and chunks add up to what the manifest says, that every vector
+// has the index's dimensions and unit length, and that every chunk's
+// offsets fall on character boundaries of its text.
 func Verify(dir string) (Report, error) {
 	r := Report{Dir: dir, Problems: []string{}, Notes: []string{}}
-	raw, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return r, fmt.Errorf("verify %s: no index here", dir)
-	}
+	m, ok, err := readManifest(dir)
 	if err != nil {
-		return r, fmt.Errorf("verify %s: %w", dir, err)
-	}
-	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		r.Problems = append(r.Problems, fmt.Sprintf("manifest: %v", err))
+		r.Problems = append(r.Problems, err.Error())
 		return r, nil
+	}
+	if !ok {
+		return r, fmt.Errorf("verify %s: no index here", dir)
 	}
 	r.Segments = len(m.Segments)
 	dims := 0
 	if m.Config != nil {
 		dims = m.Config.Dimensions
 	}
-	entries := make(map[string]*entry)
+	problem := func(where, format string, args ...any) {
+		r.Problems = append(r.Problems, where+": "+fmt.Sprintf(format, args...))
+	}
+	checkChunk := func(where, id string, c int, text string, sp span, v []float32) {
+		if err := checkVector(v, dims); err != nil {
+			problem(where, "article %s chunk %d: %v", id, c, err)
+		}
+		if !boundary(text, sp.start) || !boundary(text, sp.end) {
+			problem(where, "article %s chunk %d: offsets %d-%d split a character", id, c, sp.start, sp.end)
+		}
+	}
+
+	live := map[string]int{} // article ID -> chunks
 	named := map[string]bool{manifestName: true, lockName: true}
+	if m.Snapshot != "" {
+		named[m.Snapshot] = true
+		snap, err := openSnapshot(filepath.Join(dir, m.Snapshot))
+		if err != nil {
+			problem(m.Snapshot, "%v", err)
+		} else {
+			if err := snap.verify(); err != nil {
+				problem(m.Snapshot, "%v", err)
+			} else {
+				if int(snap.header.dims) != dims {
+					problem(m.Snapshot, "vectors of %d dimensions, index has %d", snap.header.dims, dims)
+				}
+				for i := range snap.len() {
+					a := snap.article(i)
+					first, n := snap.chunkRange(i)
+					for c := range n {
+						rec := snap.chunks[first+c]
+						checkChunk(m.Snapshot, a.ID, c, a.Text, span{int(rec[0]), int(rec[1])}, snap.vector(first+c))
+					}
+					live[strings.Clone(a.ID)] = n
+				}
+			}
+			snap.close()
+		}
+	}
 	for _, seg := range m.Segments {
 		named[seg.Name] = true
-		problem := func(format string, args ...any) {
-			r.Problems = append(r.Problems, seg.Name+": "+fmt.Sprintf(format, args...))
-		}
 		data, err := os.ReadFile(filepath.Join(dir, seg.Name))
 		if err != nil {
-			problem("%v", err)
+			problem(seg.Name, "%v", err)
 			continue
 		}
 		if int64(len(data)) < seg.Size {
-			problem("file has %d bytes, manifest committed %d", len(data), seg.Size)
+			problem(seg.Name, "file has %d bytes, manifest committed %d", len(data), seg.Size)
 			continue
 		}
 		if extra := int64(len(data)) - seg.Size; extra > 0 {
@@ -67,7 +95,7 @@ func Verify(dir string) (Report, error) {
 		}
 		data = data[:seg.Size]
 		if len(data) < len(segmentMagic) || string(data[:len(segmentMagic)]) != segmentMagic {
-			problem("not a sanad segment")
+			problem(seg.Name, "not a sanad segment")
 			continue
 		}
 		err = scanRecords(data[len(segmentMagic):], func(payload []byte, _ int64) error {
@@ -76,40 +104,33 @@ func Verify(dir string) (Report, error) {
 				return err
 			}
 			if kind == recordDelete {
-				delete(entries, id)
+				delete(live, id)
 				return nil
 			}
-			for i, v := range e.vectors {
-				if err := checkVector(v, dims); err != nil {
-					problem("article %s chunk %d: %v", e.article.ID, i, err)
-				}
+			for c, sp := range e.spans {
+				checkChunk(seg.Name, e.article.ID, c, e.article.Text, sp, e.vectors[c])
 			}
-			for i, sp := range e.spans {
-				if !boundary(e.article.Text, sp.start) || !boundary(e.article.Text, sp.end) {
-					problem("article %s chunk %d: offsets %d-%d split a character", e.article.ID, i, sp.start, sp.end)
-				}
-			}
-			entries[e.article.ID] = e
+			live[e.article.ID] = len(e.spans)
 			return nil
 		})
 		if err != nil {
-			problem("%v", err)
+			problem(seg.Name, "%v", err)
 		}
 	}
-	for _, e := range entries {
+	for _, n := range live {
 		r.Articles++
-		r.Chunks += len(e.spans)
+		r.Chunks += n
 	}
 	if r.Articles != m.Articles || r.Chunks != m.Chunks {
-		r.Problems = append(r.Problems, fmt.Sprintf("records hold %d articles and %d chunks, manifest says %d and %d", r.Articles, r.Chunks, m.Articles, m.Chunks))
+		r.Problems = append(r.Problems, fmt.Sprintf("the index holds %d articles and %d chunks, the manifest says %d and %d", r.Articles, r.Chunks, m.Articles, m.Chunks))
 	}
 	if r.Articles > 0 && m.Config == nil {
 		r.Problems = append(r.Problems, "manifest has no embedder settings")
 	}
 	files, _ := os.ReadDir(dir)
 	for _, f := range files {
-		if !named[f.Name()] && strings.HasPrefix(f.Name(), "seg-") {
-			r.Notes = append(r.Notes, fmt.Sprintf("%s: not part of the index (left by an interrupted compaction; safe to delete)", f.Name()))
+		if name := f.Name(); !named[name] && (strings.HasPrefix(name, "seg-") || strings.HasPrefix(name, "snap-")) {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: not part of the index (left by an interrupted compaction; the next writer removes it)", name))
 		}
 	}
 	return r, nil
