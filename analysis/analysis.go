@@ -10,6 +10,7 @@ package analysis
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -310,26 +311,77 @@ const (
 // names. Both kinds of term share one BM25 field: on ARCD this ranks
 // as well as two fused fields, and it keeps the index one structure.
 func LexicalTerms(s string) []string {
-	out := make([]string, 0, len(s)/2+1)
+	out := make([]string, 0, len(s)/8+1)
 	grams := make([]string, 0, len(s))
-	var runes []rune
-	for _, t := range Tokens(s) {
-		if t.Term == "" {
+	add := func(terms []string) {
+		if len(terms) > 0 {
+			out = append(out, terms[0])
+			grams = append(grams, terms[1:]...)
+		}
+	}
+	var buf []byte
+	for i := 0; ; {
+		start, end := nextWord(s, i)
+		if start == end {
+			return append(out, grams...)
+		}
+		i = end
+		var ok bool
+		if buf, ok = appendFast(buf[:0], s[start:end]); ok {
+			add(lexicalWord(buf))
 			continue
 		}
-		out = append(out, t.Term)
-		runes = append(runes[:0], '_')
-		runes = append(runes, []rune(t.Norm)...)
-		runes = append(runes, '_')
+		// As in Terms: NFKC can make several words of one character.
+		n := Normalize(s[start:end])
+		for j := 0; ; {
+			ws, we := nextWord(n, j)
+			if ws == we {
+				break
+			}
+			j = we
+			add(lexicalWord([]byte(n[ws:we])))
+		}
+	}
+}
+
+// lexicalCache maps a normalised word to its LexicalTerms: its Term, then
+// its n-grams; empty for a stopword. News vocabularies repeat heavily, so
+// the terms of a word are built once and shared, not once per occurrence.
+var lexicalCache = struct {
+	sync.RWMutex
+	words map[string][]string
+}{words: make(map[string][]string)}
+
+// lexicalCacheMax bounds the cache; past it, the cache starts afresh.
+const lexicalCacheMax = 1 << 18
+
+func lexicalWord(norm []byte) []string {
+	lexicalCache.RLock()
+	terms, ok := lexicalCache.words[string(norm)]
+	lexicalCache.RUnlock()
+	if ok {
+		return terms
+	}
+	word := string(norm)
+	terms = []string{}
+	if term := termOf(word); term != "" {
+		terms = append(terms, term)
+		runes := []rune("_" + word + "_")
 		for n := minLexGram; n <= maxLexGram; n++ {
 			if len(runes) <= n {
-				grams = append(grams, gramMarker+string(runes))
+				terms = append(terms, gramMarker+string(runes))
 				continue
 			}
 			for i := 0; i+n <= len(runes); i++ {
-				grams = append(grams, gramMarker+string(runes[i:i+n]))
+				terms = append(terms, gramMarker+string(runes[i:i+n]))
 			}
 		}
 	}
-	return append(out, grams...)
+	lexicalCache.Lock()
+	if len(lexicalCache.words) >= lexicalCacheMax {
+		lexicalCache.words = make(map[string][]string)
+	}
+	lexicalCache.words[word] = terms
+	lexicalCache.Unlock()
+	return terms
 }

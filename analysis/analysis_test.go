@@ -376,3 +376,17 @@ func BenchmarkNormalize(b *testing.B) {
 		Normalize(text)
 	}
 }
+
+func BenchmarkLexicalTerms(b *testing.B) {
+	files, _ := filepath.Glob("../testdata/*.txt")
+	var text strings.Builder
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		text.Write(data)
+	}
+	s := text.String()
+	b.SetBytes(int64(len(s)))
+	for range b.N {
+		LexicalTerms(s)
+	}
+}

@@ -151,7 +151,7 @@ func Build(ctx context.Context, emb embed.Embedder, articles []sanad.Article, op
 			puts = append(puts, p)
 		}
 	}
-	if err := furniture.Embed(ctx, emb, puts); err != nil {
+	if err := indexer.Embed(ctx, emb, puts); err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
 	st := store.NewMemory()

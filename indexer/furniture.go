@@ -1,8 +1,6 @@
 package indexer
 
 import (
-	"context"
-	"fmt"
 	"hash/maphash"
 	"strings"
 	"unicode/utf8"
@@ -10,7 +8,6 @@ import (
 	"github.com/sanadhq/sanad"
 	"github.com/sanadhq/sanad/analysis"
 	"github.com/sanadhq/sanad/chunk"
-	"github.com/sanadhq/sanad/embed"
 	"github.com/sanadhq/sanad/store"
 )
 
@@ -129,35 +126,12 @@ func (f *Furniture) strip(text string) string {
 // terms.
 func (f *Furniture) Prepare(a sanad.Article, opt chunk.Options) store.Put {
 	spans := chunk.Split(a.Text, opt)
-	p := store.Put{Article: a, Chunks: make([]sanad.Chunk, len(spans)), Terms: make([][]string, len(spans))}
+	p := store.Put{Article: a, Chunks: make([]sanad.Chunk, len(spans)), Lexical: make([]string, len(spans))}
 	for i, sp := range spans {
 		p.Chunks[i] = sanad.Chunk{ArticleID: a.ID, Index: i, Start: sp.Start, End: sp.End, Text: a.Text[sp.Start:sp.End]}
-		p.Terms[i] = analysis.LexicalTerms(f.embedText(a, p.Chunks[i]))
+		p.Lexical[i] = f.embedText(a, p.Chunks[i])
 	}
 	return p
-}
-
-// Embed is the package-level Embed with f's lines left out of the texts
-// embedded.
-func (f *Furniture) Embed(ctx context.Context, emb embed.Embedder, puts []store.Put) error {
-	var texts []string
-	for _, p := range puts {
-		for _, c := range p.Chunks {
-			texts = append(texts, f.embedText(p.Article, c))
-		}
-	}
-	vecs, err := emb.EmbedDocuments(ctx, texts)
-	if err != nil {
-		return err
-	}
-	if len(vecs) != len(texts) {
-		return fmt.Errorf("embedder returned %d vectors for %d chunks", len(vecs), len(texts))
-	}
-	for i := range puts {
-		n := len(puts[i].Chunks)
-		puts[i].Vectors, vecs = vecs[:n:n], vecs[n:]
-	}
-	return nil
 }
 
 // embedText is what represents a chunk to the embedder and to BM25: its

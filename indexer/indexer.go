@@ -111,7 +111,7 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 	embedErr := make(chan error, 1)
 	go func() {
 		defer close(embedded)
-		err := embedBatches(ctx, emb, r.furniture, prepared, embedded)
+		err := embedBatches(ctx, emb, prepared, embedded)
 		if err != nil {
 			cancel(err)
 		}
@@ -281,9 +281,9 @@ func (r *run) read(ctx context.Context, st *store.Store, paths []string, out cha
 
 // embedBatches is the second stage: it embeds each batch's chunks in one
 // call; the embedder splits them into requests and keeps several in flight.
-func embedBatches(ctx context.Context, emb embed.Embedder, f *Furniture, in <-chan batch, out chan<- batch) error {
+func embedBatches(ctx context.Context, emb embed.Embedder, in <-chan batch, out chan<- batch) error {
 	for b := range in {
-		if err := f.Embed(ctx, emb, b.puts); err != nil {
+		if err := Embed(ctx, emb, b.puts); err != nil {
 			return err
 		}
 		select {
@@ -295,10 +295,25 @@ func embedBatches(ctx context.Context, emb embed.Embedder, f *Furniture, in <-ch
 	return nil
 }
 
-// Embed fills in the vectors of prepared articles with one call to the
-// embedder for all their chunks.
+// Embed fills in the vectors of prepared articles from their lexical
+// texts, with one call to the embedder for all their chunks.
 func Embed(ctx context.Context, emb embed.Embedder, puts []store.Put) error {
-	return (*Furniture)(nil).Embed(ctx, emb, puts)
+	var texts []string
+	for _, p := range puts {
+		texts = append(texts, p.Lexical...)
+	}
+	vecs, err := emb.EmbedDocuments(ctx, texts)
+	if err != nil {
+		return err
+	}
+	if len(vecs) != len(texts) {
+		return fmt.Errorf("embedder returned %d vectors for %d chunks", len(vecs), len(texts))
+	}
+	for i := range puts {
+		n := len(puts[i].Chunks)
+		puts[i].Vectors, vecs = vecs[:n:n], vecs[n:]
+	}
+	return nil
 }
 
 // prune removes the articles this run did not see. Articles from inputs

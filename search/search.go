@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sanadhq/sanad"
-	"github.com/sanadhq/sanad/analysis"
 	"github.com/sanadhq/sanad/embed"
 	"github.com/sanadhq/sanad/store"
 )
@@ -63,14 +62,14 @@ func (s Searcher) Search(ctx context.Context, query string, k int, mode Mode, ex
 		}
 		vec = v
 	}
-	return s.rank(ctx, vec, analysis.LexicalTerms(query), k, mode, exclude)
+	return s.rank(ctx, vec, query, k, mode, exclude)
 }
 
-// rank runs the rankings the mode asks for on an embedded and analysed query.
-func (s Searcher) rank(ctx context.Context, vec []float32, terms []string, k int, mode Mode, exclude string) ([]sanad.Hit, error) {
+// rank runs the rankings the mode asks for on a query and its vector.
+func (s Searcher) rank(ctx context.Context, vec []float32, query string, k int, mode Mode, exclude string) ([]sanad.Hit, error) {
 	switch mode {
 	case Lexical:
-		return s.Store.SearchLexical(terms, k, exclude), nil
+		return s.Store.SearchLexical(query, k, exclude), nil
 	case Vector:
 		return s.Store.SearchVector(ctx, vec, k, exclude)
 	}
@@ -81,7 +80,7 @@ func (s Searcher) rank(ctx context.Context, vec []float32, terms []string, k int
 	if err != nil {
 		return nil, err
 	}
-	lhits := s.Store.SearchLexical(terms, depth, exclude)
+	lhits := s.Store.SearchLexical(query, depth, exclude)
 	return Fuse(k, Ranking{Hits: lhits, Weight: 1}, Ranking{Hits: vhits, Weight: vectorWeight}), nil
 }
 
@@ -172,7 +171,7 @@ func (s Searcher) Related(ctx context.Context, chunks []sanad.Chunk, vectors [][
 		if i < len(vectors) {
 			vec = vectors[i]
 		}
-		hits, err := s.rank(ctx, vec, analysis.LexicalTerms(c.Text), perChunk, mode, exclude)
+		hits, err := s.rank(ctx, vec, c.Text, perChunk, mode, exclude)
 		if err != nil {
 			return nil, err
 		}

@@ -303,9 +303,9 @@ func (a *app) statsCommand() *cobra.Command {
 				return a.printJSON(s)
 			}
 			c := s.Config
-			fmt.Fprintf(a.stdout, "index      %s\narticles   %d\nchunks     %d\nembedder   %s %s (%d dimensions)\nchunking   %d characters, %d overlap\nanalyzer   %s\ndisk       %s in %d segment(s), %s current\n",
-				s.Dir, s.Articles, s.Chunks, c.Embedder, c.Model, c.Dimensions, c.ChunkSize, c.ChunkOverlap, c.Analyzer,
-				bytesText(s.DiskBytes), s.Segments, bytesText(s.LiveBytes))
+			fmt.Fprintf(a.stdout, "index      %s\narticles   %d\nchunks     %d (%d in the log)\nembedder   %s %s (%d dimensions)\nchunking   %d characters, %d overlap\nanalyzer   %s\ndisk       %s (snapshot %s, log %s in %d segment(s))\n",
+				s.Dir, s.Articles, s.Chunks, s.LogChunks, c.Embedder, c.Model, c.Dimensions, c.ChunkSize, c.ChunkOverlap, c.Analyzer,
+				bytesText(s.DiskBytes), bytesText(s.SnapshotBytes), bytesText(s.LogBytes), s.Segments)
 			return nil
 		},
 	}
