@@ -51,12 +51,9 @@ func newEmbedServer(b testing.TB, perRequest, perInput time.Duration, serial boo
 			serve.Lock()
 			defer serve.Unlock()
 		}
-		cost := s.perRequest + time.Duration(inputs)*s.perInput
-		time.Sleep(cost)
-		s.mu.Lock()
-		s.requests++
-		s.busy += cost
-		s.mu.Unlock()
+		// Busy time runs from taking the request to having answered it.
+		start := time.Now()
+		time.Sleep(s.perRequest + time.Duration(inputs)*s.perInput)
 		type item struct {
 			Object    string    `json:"object"`
 			Embedding []float32 `json:"embedding"`
@@ -70,6 +67,10 @@ func newEmbedServer(b testing.TB, perRequest, perInput time.Duration, serial boo
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model})
+		s.mu.Lock()
+		s.requests++
+		s.busy += time.Since(start)
+		s.mu.Unlock()
 	}))
 	b.Cleanup(s.Close)
 	return s

@@ -9,6 +9,7 @@ package bm25
 import (
 	"container/heap"
 	"math"
+	"slices"
 )
 
 // Params are the BM25 free parameters.
@@ -36,31 +37,33 @@ type posting struct {
 type doc struct {
 	id     string
 	length int32
-	terms  []string // distinct terms, to undo document frequencies on removal
+	terms  []int32 // distinct term IDs, to undo document frequencies on removal
 	live   bool
 }
 
 // Index is a BM25 index. It is not safe for concurrent writes; concurrent
 // Search calls are safe while no write is in progress.
+//
+// Terms are numbered as they are first seen, so that postings and document
+// frequencies are slices indexed by term rather than maps: adding a chunk
+// of a thousand terms is one map lookup per term and a sort.
 type Index struct {
 	params   Params
-	postings map[string][]posting
+	termIDs  map[string]int32
+	terms    []string
+	postings [][]posting // by term ID
+	df       []int32     // by term ID
 	docs     []doc
 	slots    map[string]int32
-	df       map[string]int32
 	live     int
 	totalLen int64
 	dead     int
+	scratch  []int32
 }
 
 // New returns an empty index.
 func New(p Params) *Index {
-	return &Index{
-		params:   p,
-		postings: make(map[string][]posting),
-		slots:    make(map[string]int32),
-		df:       make(map[string]int32),
-	}
+	return &Index{params: p, termIDs: make(map[string]int32), slots: make(map[string]int32)}
 }
 
 // Len is the number of documents in the index.
@@ -69,17 +72,33 @@ func (ix *Index) Len() int { return ix.live }
 // Add indexes a document under id, replacing any document with that id.
 func (ix *Index) Add(id string, terms []string) {
 	ix.Remove(id)
-	tf := make(map[string]int32, len(terms))
+	ids := ix.scratch[:0]
 	for _, t := range terms {
-		tf[t]++
+		tid, ok := ix.termIDs[t]
+		if !ok {
+			tid = int32(len(ix.terms))
+			ix.termIDs[t] = tid
+			ix.terms = append(ix.terms, t)
+			ix.postings = append(ix.postings, nil)
+			ix.df = append(ix.df, 0)
+		}
+		ids = append(ids, tid)
 	}
+	slices.Sort(ids)
 	slot := int32(len(ix.docs))
-	distinct := make([]string, 0, len(tf))
-	for t, n := range tf {
-		ix.postings[t] = append(ix.postings[t], posting{slot: slot, tf: n})
-		ix.df[t]++
-		distinct = append(distinct, t)
+	var distinct []int32
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j] == ids[i] {
+			j++
+		}
+		tid := ids[i]
+		ix.postings[tid] = append(ix.postings[tid], posting{slot: slot, tf: int32(j - i)})
+		ix.df[tid]++
+		distinct = append(distinct, tid)
+		i = j
 	}
+	ix.scratch = ids
 	ix.docs = append(ix.docs, doc{id: id, length: int32(len(terms)), terms: distinct, live: true})
 	ix.slots[id] = slot
 	ix.live++
@@ -94,9 +113,7 @@ func (ix *Index) Remove(id string) {
 	}
 	d := &ix.docs[slot]
 	for _, t := range d.terms {
-		if ix.df[t]--; ix.df[t] == 0 {
-			delete(ix.df, t)
-		}
+		ix.df[t]--
 	}
 	d.live = false
 	d.terms = nil
@@ -129,11 +146,7 @@ func (ix *Index) compact() {
 				kept = append(kept, posting{slot: s, tf: p.tf})
 			}
 		}
-		if len(kept) == 0 {
-			delete(ix.postings, t)
-		} else {
-			ix.postings[t] = kept
-		}
+		ix.postings[t] = kept
 	}
 	ix.docs = docs
 	ix.dead = 0
@@ -154,18 +167,27 @@ func (p Params) Score(idf float64, tf, docLen int, avgLen float64) float64 {
 }
 
 // IDF is the inverse document frequency of a term in this index.
-func (ix *Index) IDF(term string) float64 { return IDF(ix.live, int(ix.df[term])) }
+func (ix *Index) IDF(term string) float64 { return IDF(ix.live, ix.DF(term)) }
 
 // TotalLen is the number of terms in all documents together.
 func (ix *Index) TotalLen() int64 { return ix.totalLen }
 
 // DF is the number of documents that contain term.
-func (ix *Index) DF(term string) int { return int(ix.df[term]) }
+func (ix *Index) DF(term string) int {
+	if tid, ok := ix.termIDs[term]; ok {
+		return int(ix.df[tid])
+	}
+	return 0
+}
 
 // Postings calls fn for every document that contains term, with the
 // term's frequency in it and the document's length.
 func (ix *Index) Postings(term string, fn func(id string, tf, docLen int)) {
-	for _, p := range ix.postings[term] {
+	tid, ok := ix.termIDs[term]
+	if !ok {
+		return
+	}
+	for _, p := range ix.postings[tid] {
 		if d := &ix.docs[p.slot]; d.live {
 			fn(d.id, int(p.tf), int(d.length))
 		}
@@ -174,9 +196,11 @@ func (ix *Index) Postings(term string, fn func(id string, tf, docLen int)) {
 
 // Terms returns every term that occurs in some document, in no order.
 func (ix *Index) Terms() []string {
-	out := make([]string, 0, len(ix.df))
-	for t := range ix.df {
-		out = append(out, t)
+	var out []string
+	for tid, n := range ix.df {
+		if n > 0 {
+			out = append(out, ix.terms[tid])
+		}
 	}
 	return out
 }
@@ -200,12 +224,12 @@ func (ix *Index) Search(query []string, k int) []Result {
 	avgLen := float64(ix.totalLen) / float64(ix.live)
 	scores := make(map[int32]float64)
 	for _, t := range query {
-		ps := ix.postings[t]
-		if len(ps) == 0 {
+		tid, ok := ix.termIDs[t]
+		if !ok {
 			continue
 		}
 		idf := ix.IDF(t)
-		for _, p := range ps {
+		for _, p := range ix.postings[tid] {
 			if d := &ix.docs[p.slot]; d.live {
 				scores[p.slot] += ix.params.Score(idf, int(p.tf), int(d.length), avgLen)
 			}

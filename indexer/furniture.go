@@ -1,7 +1,7 @@
 package indexer
 
 import (
-	"hash/maphash"
+	"hash/fnv"
 	"strings"
 	"unicode/utf8"
 
@@ -30,14 +30,12 @@ const (
 // so that they neither match queries nor dilute a chunk's vector; the
 // chunk text shown and cited is unchanged. A nil *Furniture is empty.
 type Furniture struct {
-	seed  maphash.Seed
 	lines map[uint64]struct{}
 }
 
 // FurnitureCounter counts in how many articles each line occurs, to find
 // the Furniture of a corpus.
 type FurnitureCounter struct {
-	seed     maphash.Seed
 	counts   map[uint64]int32
 	seen     map[uint64]bool // lines of the current article
 	articles int
@@ -45,7 +43,7 @@ type FurnitureCounter struct {
 
 // NewFurnitureCounter returns an empty counter.
 func NewFurnitureCounter() *FurnitureCounter {
-	return &FurnitureCounter{seed: maphash.MakeSeed(), counts: make(map[uint64]int32), seen: make(map[uint64]bool)}
+	return &FurnitureCounter{counts: make(map[uint64]int32), seen: make(map[uint64]bool)}
 }
 
 // Add counts the lines of one article's text; a line repeated within one
@@ -54,23 +52,40 @@ func (c *FurnitureCounter) Add(text string) {
 	c.articles++
 	clear(c.seen)
 	for line := range strings.Lines(text) {
-		if h, ok := lineKey(c.seed, line); ok && !c.seen[h] {
+		if h, ok := lineKey(line); ok && !c.seen[h] {
 			c.seen[h] = true
 			c.counts[h]++
 		}
 	}
 }
 
-// Furniture returns the lines counted often enough to be furniture.
-func (c *FurnitureCounter) Furniture() *Furniture {
+// Furniture returns the lines counted often enough to be furniture, and
+// the lines known to be furniture before (see Furniture.Hashes).
+func (c *FurnitureCounter) Furniture(known ...uint64) *Furniture {
 	min := max(furnitureMinArticles, int(furnitureMinShare*float64(c.articles)+0.999))
-	f := &Furniture{seed: c.seed, lines: make(map[uint64]struct{})}
+	f := &Furniture{lines: make(map[uint64]struct{})}
 	for h, n := range c.counts {
 		if int(n) >= min {
 			f.lines[h] = struct{}{}
 		}
 	}
+	for _, h := range known {
+		f.lines[h] = struct{}{}
+	}
 	return f
+}
+
+// Hashes returns the furniture lines' hashes, to be recorded and passed to
+// a later FurnitureCounter.Furniture.
+func (f *Furniture) Hashes() []uint64 {
+	if f == nil {
+		return nil
+	}
+	out := make([]uint64, 0, len(f.lines))
+	for h := range f.lines {
+		out = append(out, h)
+	}
+	return out
 }
 
 // Len is the number of distinct furniture lines.
@@ -84,17 +99,18 @@ func (f *Furniture) Len() int {
 // lineKey hashes a line's normalised words, so that spacing, harakat,
 // punctuation and letter variants do not hide a repeat. It reports false
 // for lines that cannot be furniture: empty or too long.
-func lineKey(seed maphash.Seed, line string) (uint64, bool) {
+func lineKey(line string) (uint64, bool) {
 	line = strings.TrimSpace(line)
 	if line == "" || utf8.RuneCountInString(line) > furnitureMaxRunes {
 		return 0, false
 	}
-	var h maphash.Hash
-	h.SetSeed(seed)
+	// The hash is recorded in the index, so it must be the same in every
+	// process: FNV, not maphash.
+	h := fnv.New64a()
 	words := 0
 	for _, t := range analysis.Tokens(line) {
-		h.WriteString(t.Norm)
-		h.WriteByte(' ')
+		h.Write([]byte(t.Norm))
+		h.Write([]byte{' '})
 		words++
 	}
 	return h.Sum64(), words > 0
@@ -108,7 +124,7 @@ func (f *Furniture) strip(text string) string {
 	var b strings.Builder
 	kept := 0
 	for line := range strings.Lines(text) {
-		if h, ok := lineKey(f.seed, line); ok {
+		if h, ok := lineKey(line); ok {
 			if _, furn := f.lines[h]; furn {
 				continue
 			}

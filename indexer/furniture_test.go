@@ -130,3 +130,31 @@ func TestFurnitureNeedsEnoughArticles(t *testing.T) {
 		t.Errorf("nil furniture changed the text: %q", got)
 	}
 }
+
+// Furniture found by one run is recorded with the index, so that a later
+// run of a single article leaves it out too.
+func TestFurnitureIsRememberedAcrossRuns(t *testing.T) {
+	dir := furnitureCorpus(t, 6)
+	st := store.NewMemory()
+	if _, err := Run(context.Background(), st, embed.NewBuiltin(), []string{dir}, Options{Chunk: chunk.DefaultOptions()}); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Furniture()) == 0 {
+		t.Fatal("no furniture recorded")
+	}
+	one := filepath.Join(t.TempDir(), "late.txt")
+	os.WriteFile(one, []byte("خبر متأخر\n\nأعلنت البلدية عن مهرجان للزهور في الربيع.\n\nجميع الحقوق محفوظة © 2024\n"), 0o644)
+	c := NewFurnitureCounter()
+	arts, _ := reader.ReadFile(one, "", reader.Options{})
+	c.Add(arts[0].Text)
+	p := c.Furniture(st.Furniture()...).Prepare(arts[0], chunk.DefaultOptions())
+	if strings.Contains(p.Lexical[0], "الحقوق") || !strings.Contains(p.Chunks[0].Text, "الحقوق") {
+		t.Errorf("a known furniture line in a lone article: lexical %q", p.Lexical[0])
+	}
+	if _, err := Run(context.Background(), st, embed.NewBuiltin(), []string{one}, Options{Chunk: chunk.DefaultOptions()}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := st.SearchLexical("الحقوق محفوظة", 1, ""); len(hits) > 0 && hits[0].Article.ID == "late.txt" {
+		t.Errorf("the lone article's furniture line is searchable")
+	}
+}

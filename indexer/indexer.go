@@ -96,17 +96,16 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	furniture, err := countFurniture(ctx, st, paths, opt.Reader)
-	if err != nil {
-		return Summary{}, err
-	}
-	r := &run{opt: opt, seen: make(map[string]string), furniture: furniture}
-	prepared := make(chan batch, 1)
-	embedded := make(chan batch, 1)
+	r := &run{opt: opt, seen: make(map[string]string)}
+	// The channels hold a few batches so that a slow commit (a compaction)
+	// does not stall embedding, nor a slow embedding reading.
+	prepared := make(chan batch, 2)
+	embedded := make(chan batch, 8)
 	readErr := make(chan error, 1)
+	hashes, known := st.Hashes(), st.Furniture()
 	go func() {
 		defer close(prepared)
-		readErr <- r.read(ctx, st, paths, prepared)
+		readErr <- r.read(ctx, hashes, known, paths, prepared)
 	}()
 	embedErr := make(chan error, 1)
 	go func() {
@@ -145,46 +144,21 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 			return r.summary(), err
 		}
 	}
+	if err := st.SetFurniture(r.furniture.Hashes()); err != nil {
+		return r.summary(), fmt.Errorf("record furniture: %w", err)
+	}
 	if _, err := st.Compact(); err != nil {
 		return r.summary(), fmt.Errorf("compact: %w", err)
 	}
 	return r.summary(), nil
 }
 
-// countFurniture finds the furniture of the corpus an index will hold
-// after this run: the articles under paths, and the indexed articles that
-// are not among them. Furniture is a property of the whole corpus, so the
-// inputs are read once to count lines before they are read again to be
-// indexed; reading is cheap beside embedding. Problems are reported by
-// the second reading.
-func countFurniture(ctx context.Context, st *store.Store, paths []string, opt reader.Options) (*Furniture, error) {
-	c := NewFurnitureCounter()
-	counted := make(map[string]bool)
-	err := reader.Walk(ctx, paths, opt, func(a sanad.Article) error {
-		if !counted[a.ID] {
-			counted[a.ID] = true
-			c.Add(a.Text)
-		}
-		return nil
-	}, func(reader.Problem) {})
-	if err != nil {
-		return nil, fmt.Errorf("find furniture: %w", err)
-	}
-	for _, a := range st.Articles() {
-		if !counted[a.ID] {
-			if full, ok := st.Article(a.ID); ok {
-				c.Add(full.Text)
-			}
-		}
-	}
-	return c.Furniture(), nil
-}
-
 // run is the state of one Run shared by its stages.
 type run struct {
 	opt  Options
 	seen map[string]string // article ID -> the source that claimed it first; read stage only until it ends
-	// furniture is found before the run starts and only read after.
+	// furniture is set by the read stage before it prepares any article,
+	// and read after the stages end.
 	furniture *Furniture
 
 	mu  sync.Mutex
@@ -232,9 +206,46 @@ func (r *run) committed(b batch, written int64) {
 	}
 }
 
-// read is the first stage: it reads articles, skips unchanged ones, and
-// sends the rest chunked and analysed, in batches of about BatchChunks.
-func (r *run) read(ctx context.Context, st *store.Store, paths []string, out chan<- batch) error {
+// furnitureSample is how many articles the read stage reads ahead to find
+// the corpus's furniture before it prepares any. Furniture is site-wide,
+// so it shows in any run of articles from a site; lines found in earlier
+// runs are known too, so that a run of a single article recognises them.
+const furnitureSample = 1000
+
+// read is the first stage: it reads articles, skips unchanged ones (by the
+// hashes the index had when the run started), and sends the rest chunked,
+// without furniture, in batches of about BatchChunks.
+func (r *run) read(ctx context.Context, hashes map[string]string, known []uint64, paths []string, out chan<- batch) error {
+	articles := make(chan sanad.Article, 64)
+	walkErr := make(chan error, 1)
+	go func() {
+		defer close(articles)
+		walkErr <- reader.Walk(ctx, paths, r.opt.Reader, func(a sanad.Article) error {
+			select {
+			case articles <- a:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}, r.problem)
+	}()
+	// Whatever ends this stage, the walker must not block on a full channel.
+	defer func() {
+		for range articles {
+		}
+	}()
+
+	counter := NewFurnitureCounter()
+	var ahead []sanad.Article
+	for a := range articles {
+		ahead = append(ahead, a)
+		counter.Add(a.Text)
+		if len(ahead) == furnitureSample {
+			break
+		}
+	}
+	r.furniture = counter.Furniture(known...)
+
 	var cur batch
 	flush := func() error {
 		if len(cur.puts) == 0 {
@@ -248,15 +259,15 @@ func (r *run) read(ctx context.Context, st *store.Store, paths []string, out cha
 			return context.Cause(ctx)
 		}
 	}
-	err := reader.Walk(ctx, paths, r.opt.Reader, func(a sanad.Article) error {
+	prepare := func(a sanad.Article) error {
 		r.count(func(s *Summary) { s.Seen++ })
 		if first, dup := r.seen[a.ID]; dup {
 			r.problem(reader.Problem{Path: a.Source, Err: fmt.Errorf("duplicate article ID %q (first from %s); skipped", a.ID, first)})
 			return nil
 		}
 		r.seen[a.ID] = a.Source
-		old, exists := st.Article(a.ID)
-		if exists && old.Hash == a.Hash {
+		old, exists := hashes[a.ID]
+		if exists && old == a.Hash {
 			r.count(func(s *Summary) { s.Unchanged++ })
 			return nil
 		}
@@ -272,8 +283,18 @@ func (r *run) read(ctx context.Context, st *store.Store, paths []string, out cha
 			return flush()
 		}
 		return nil
-	}, r.problem)
-	if err != nil {
+	}
+	for _, a := range ahead {
+		if err := prepare(a); err != nil {
+			return err
+		}
+	}
+	for a := range articles {
+		if err := prepare(a); err != nil {
+			return err
+		}
+	}
+	if err := <-walkErr; err != nil {
 		return err
 	}
 	return flush()

@@ -130,6 +130,16 @@ func init() {
 	}
 }
 
+// bytesOf is the memory of a slice, as the little-endian bytes a
+// snapshot stores.
+func bytesOf[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(zero)))
+}
+
 // view reinterprets a section of the mapped file as a slice of T.
 func view[T any](b []byte) []T {
 	var zero T
@@ -386,9 +396,7 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 			if len(v) != dims {
 				return 0, fmt.Errorf("snapshot: vector of %d dimensions, want %d", len(v), dims)
 			}
-			for _, x := range v {
-				w.uint32s(math.Float32bits(x))
-			}
+			w.Write(bytesOf(v))
 		}
 	}
 	h.sections[secVectors] = w.end()
@@ -403,6 +411,7 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 	defer tmp.Close()
 	docs := bufio.NewWriterSize(tmp, 1<<20)
 	var tfs []uint16
+	var posted []byte
 	var terms strings.Builder
 	w.begin()
 	err = postings(func(term string, chunks []uint32, freqs []uint16) error {
@@ -410,9 +419,11 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 		terms.WriteString(term)
 		w.uint32s(off, n)
 		w.uint64(h.postings)
+		posted = posted[:0]
 		for _, c := range chunks {
-			binary.Write(docs, binary.LittleEndian, c)
+			posted = binary.LittleEndian.AppendUint32(posted, c)
 		}
+		docs.Write(posted)
 		tfs = append(tfs, freqs...)
 		h.postings += uint64(len(chunks))
 		h.terms++
@@ -438,9 +449,7 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 	if _, err := io.Copy(w, tmp); err != nil {
 		return 0, err
 	}
-	for _, tf := range tfs {
-		binary.Write(w, binary.LittleEndian, tf)
-	}
+	w.Write(bytesOf(tfs))
 	h.sections[secPostings] = w.end()
 	if err := w.w.Flush(); err != nil {
 		return 0, err

@@ -110,6 +110,9 @@ type manifest struct {
 	Articles    int          `json:"articles"`
 	Chunks      int          `json:"chunks"`
 	NextSegment int          `json:"next_segment"`
+	// Furniture holds the hashes of the lines the indexer found to be site
+	// furniture, so that later runs of a few articles recognise them too.
+	Furniture []uint64 `json:"furniture,omitempty"`
 }
 
 // Store is an open index. Reads are safe for concurrent use; writes need a
@@ -502,6 +505,57 @@ func (s *Store) startSegment() error {
 	return nil
 }
 
+// Furniture returns the line hashes recorded with SetFurniture.
+func (s *Store) Furniture() []uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.man.Furniture)
+}
+
+// SetFurniture records the line hashes of the index's site furniture,
+// durably.
+func (s *Store) SetFurniture(lines []uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.writable {
+		return errors.New("store: index opened read-only")
+	}
+	next := s.man
+	next.Furniture = slices.Clone(lines)
+	slices.Sort(next.Furniture)
+	if slices.Equal(next.Furniture, s.man.Furniture) {
+		return nil
+	}
+	if s.dir != "" {
+		if err := writeManifest(s.dir, next); err != nil {
+			return err
+		}
+	}
+	s.man = next
+	return nil
+}
+
+// Hashes returns the content hash of every article by ID, so that an index
+// run can tell unchanged articles without taking the index's lock.
+func (s *Store) Hashes() map[string]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, _ := s.counts()
+	out := make(map[string]string, n)
+	for id, e := range s.entries {
+		out[id] = e.article.Hash
+	}
+	if s.snap != nil {
+		for i := range s.snap.len() {
+			if !s.gone[i] {
+				a := s.snap.articles[i]
+				out[strings.Clone(s.snap.str(a[0], a[1]))] = strings.Clone(s.snap.str(a[8], a[9]))
+			}
+		}
+	}
+	return out
+}
+
 // Config returns the settings the index was built with, and false for an
 // index that has none yet.
 func (s *Store) Config() (Config, bool) {
@@ -604,7 +658,7 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 	// A long index run folds its log into the snapshot as it goes, so that
 	// its memory stays bounded; growing geometrically keeps the rewriting
 	// proportional to the index.
-	if s.dir != "" && s.logChunks > max(20_000, s.snapChunks()/4) {
+	if s.dir != "" && s.logChunks >= max(compactChunks, s.snapChunks()/4) {
 		if err := s.compact(); err != nil {
 			return int64(len(buf)), fmt.Errorf("compact: %w", err)
 		}
