@@ -15,6 +15,7 @@ import (
 
 	"github.com/philippgille/chromem-go"
 
+	"github.com/sanadhq/sanad"
 	"github.com/sanadhq/sanad/chunk"
 	"github.com/sanadhq/sanad/embed"
 	"github.com/sanadhq/sanad/indexer"
@@ -189,4 +190,37 @@ func BenchmarkKeepServerBusy(b *testing.B) {
 		}
 	}
 	b.ReportMetric(wall.Seconds()/busy.Seconds(), "wall/busy")
+}
+
+func indexerRun(st *store.Store, emb embed.Embedder, dir string) (indexer.Summary, error) {
+	return indexer.Run(context.Background(), st, emb, []string{dir}, indexer.Options{Chunk: oneChunk})
+}
+
+// BenchmarkBuiltinPipeline is indexing the built-in way, without reading
+// files: chunking, analysis, the built-in embedder, BM25 and the vector
+// collection, on synthetic Arabic news. Run it with -cpu 1 for the rate
+// per core.
+func BenchmarkBuiltinPipeline(b *testing.B) {
+	arts := make([]sanad.Article, 200)
+	var size int64
+	for i := range arts {
+		arts[i] = synth.Article(seed, i, textChars)
+		size += int64(len(arts[i].Text))
+	}
+	emb := embed.NewBuiltin()
+	cfg := indexer.Config(emb.Info(), chunk.DefaultOptions())
+	b.SetBytes(size)
+	b.ResetTimer()
+	for range b.N {
+		puts := make([]store.Put, len(arts))
+		for i, a := range arts {
+			puts[i] = indexer.Prepare(a, chunk.DefaultOptions())
+		}
+		if err := indexer.Embed(context.Background(), emb, puts); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := store.NewMemory().Commit(cfg, puts, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -9,7 +9,6 @@ package bm25
 import (
 	"container/heap"
 	"math"
-	"slices"
 )
 
 // Params are the BM25 free parameters.
@@ -58,7 +57,7 @@ type Index struct {
 	live     int
 	totalLen int64
 	dead     int
-	scratch  []int32
+	counts   []int32 // by term ID, zero between calls of Add
 }
 
 // New returns an empty index.
@@ -72,7 +71,9 @@ func (ix *Index) Len() int { return ix.live }
 // Add indexes a document under id, replacing any document with that id.
 func (ix *Index) Add(id string, terms []string) {
 	ix.Remove(id)
-	ids := ix.scratch[:0]
+	// Term frequencies are counted in a slice indexed by term ID, reset
+	// after use: no map or sort per document.
+	var distinct []int32
 	for _, t := range terms {
 		tid, ok := ix.termIDs[t]
 		if !ok {
@@ -81,24 +82,19 @@ func (ix *Index) Add(id string, terms []string) {
 			ix.terms = append(ix.terms, t)
 			ix.postings = append(ix.postings, nil)
 			ix.df = append(ix.df, 0)
+			ix.counts = append(ix.counts, 0)
 		}
-		ids = append(ids, tid)
+		if ix.counts[tid] == 0 {
+			distinct = append(distinct, tid)
+		}
+		ix.counts[tid]++
 	}
-	slices.Sort(ids)
 	slot := int32(len(ix.docs))
-	var distinct []int32
-	for i := 0; i < len(ids); {
-		j := i + 1
-		for j < len(ids) && ids[j] == ids[i] {
-			j++
-		}
-		tid := ids[i]
-		ix.postings[tid] = append(ix.postings[tid], posting{slot: slot, tf: int32(j - i)})
+	for _, tid := range distinct {
+		ix.postings[tid] = append(ix.postings[tid], posting{slot: slot, tf: ix.counts[tid]})
 		ix.df[tid]++
-		distinct = append(distinct, tid)
-		i = j
+		ix.counts[tid] = 0
 	}
-	ix.scratch = ids
 	ix.docs = append(ix.docs, doc{id: id, length: int32(len(terms)), terms: distinct, live: true})
 	ix.slots[id] = slot
 	ix.live++

@@ -303,3 +303,66 @@ func TestSearchExcludesAnArticle(t *testing.T) {
 		t.Error("query of the wrong dimension accepted")
 	}
 }
+
+// bigChurn makes the log mostly replaced records, so that Compact runs.
+func bigChurn(t *testing.T, w *Store, rounds int) {
+	t.Helper()
+	for i := 0; i < rounds; i++ {
+		long := strings.Repeat("word ", 20000)
+		if _, err := w.Commit(testConfig, []Put{put("a", fmt.Sprintf("a%d %s", i, long)), put("b", "b stays")}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := w.Compact(); err != nil || !ok {
+		t.Fatalf("Compact = %v, %v", ok, err)
+	}
+}
+
+// A reader keeps working on the snapshot it mapped while a writer compacts
+// and removes it.
+func TestReaderSurvivesCompaction(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	bigChurn(t, w, 30)
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigChurn(t, w, 30)
+	if files, _ := filepath.Glob(filepath.Join(dir, "snap-*")); len(files) != 1 || filepath.Base(files[0]) == r.man.Snapshot {
+		t.Fatalf("the reader's snapshot was not replaced: %v", files)
+	}
+	if hits := r.SearchLexical("stays", 5, ""); len(hits) != 1 || hits[0].Article.ID != "b" || hits[0].Chunk.Text != "b stays" {
+		t.Errorf("reader after compaction: %+v", hits)
+	}
+	if a, ok := r.Article("a"); !ok || !strings.HasPrefix(a.Text, "a29 ") {
+		t.Errorf("reader lost article a")
+	}
+}
+
+// The remains of a compaction or manifest write cut off by a crash are
+// ignored by readers, noted by Verify and removed by the next writer.
+func TestStraysFromACrashAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	strays := []string{"snap-000099.idx", "seg-000098.log", manifestName + ".tmp123"}
+	for _, name := range strays {
+		os.WriteFile(filepath.Join(dir, name), []byte("half written"), 0o644)
+	}
+	if r, err := Open(dir); err != nil || r.Len() != 1 {
+		t.Fatalf("open with strays: %v", err)
+	}
+	if rep, _ := Verify(dir); len(rep.Problems) != 0 || len(rep.Notes) != 2 {
+		t.Errorf("Verify with strays: %+v", rep)
+	}
+	mustWriter(t, dir).Close()
+	for _, name := range strays {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s left after a writer opened the index", name)
+		}
+	}
+}
