@@ -236,3 +236,16 @@ func BenchmarkUnchangedReindex(b *testing.B) {
 	}
 	b.ReportMetric(float64(emb.calls), "embed-calls")
 }
+
+// BenchmarkLexicalQuery is the BM25 half of a hybrid query on the large
+// index.
+func BenchmarkLexicalQuery(b *testing.B) {
+	st, err := store.Open(sanadFixture(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		st.SearchLexical(query, 50, "")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -379,18 +380,8 @@ func (s *Store) markGone(id string) {
 // rebuild fills the vector collection and the log's BM25 index.
 func (s *Store) rebuild() error {
 	if s.snap != nil {
-		for i := range s.snap.len() {
-			if s.gone[i] {
-				continue
-			}
-			id := s.snap.id(i)
-			first, n := s.snap.chunkRange(i)
-			for c := range n {
-				doc := chromem.Document{ID: chunkID(id, c), Embedding: s.snap.vector(first + c)}
-				if err := s.vectors.AddDocument(context.Background(), doc); err != nil {
-					return fmt.Errorf("article %s: %w", id, err)
-				}
-			}
+		if err := s.addSnapshotVectors(); err != nil {
+			return err
 		}
 	}
 	ids := make([]string, 0, len(s.entries))
@@ -404,6 +395,37 @@ func (s *Store) rebuild() error {
 		}
 	}
 	return nil
+}
+
+// addSnapshotVectors hands the snapshot's live vectors to chromem, which
+// reads each one to check its norm: that is most of the cost of opening an
+// index, so it is spread over the cores.
+func (s *Store) addSnapshotVectors() error {
+	s.snap.populateVectors()
+	workers := runtime.GOMAXPROCS(0)
+	n := s.snap.len()
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				if s.gone[i] {
+					continue
+				}
+				id := s.snap.id(i)
+				first, count := s.snap.chunkRange(i)
+				for c := range count {
+					doc := chromem.Document{ID: chunkID(id, c), Embedding: s.snap.vector(first + c)}
+					if err := s.vectors.AddDocument(context.Background(), doc); err != nil {
+						errs[w] = fmt.Errorf("article %s: %w", id, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func chunkID(articleID string, i int) string { return articleID + "#" + strconv.Itoa(i) }
@@ -949,9 +971,8 @@ func (s *Store) hit(chunk string, score float64) (sanad.Hit, bool) {
 	a, _ := s.article(id)
 	c := makeChunk(a, i, sp)
 	c.ID, c.ArticleID, c.Text = strings.Clone(c.ID), strings.Clone(c.ArticleID), strings.Clone(c.Text)
-	a = cloneArticle(a)
 	a.Text = ""
-	return sanad.Hit{Score: score, Chunk: c, Article: a}, true
+	return sanad.Hit{Score: score, Chunk: c, Article: cloneArticle(a)}, true
 }
 
 // SearchVector returns up to k chunks most similar to the unit vector q,
