@@ -173,7 +173,7 @@ func BenchmarkKeepServerBusy(b *testing.B) {
 	var wall, busy time.Duration
 	for range b.N {
 		db := b.TempDir()
-		st, err := store.OpenWriter(db, false)
+		st, err := store.OpenWriter(context.Background(), db, false)
 		if err != nil {
 			b.Fatal(err)
 		}

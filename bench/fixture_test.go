@@ -65,7 +65,7 @@ func sanadFixture(b testing.TB) string {
 		return dir
 	}
 	os.RemoveAll(dir)
-	st, err := store.OpenWriter(dir, false)
+	st, err := store.OpenWriter(context.Background(), dir, false)
 	if err != nil {
 		b.Fatal(err)
 	}

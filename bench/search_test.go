@@ -174,7 +174,7 @@ func BenchmarkIncrementalAdd(b *testing.B) {
 	var disk int64
 	b.ResetTimer()
 	for range b.N {
-		st, err := store.OpenWriter(dir, false)
+		st, err := store.OpenWriter(context.Background(), dir, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func BenchmarkIncrementalAdd(b *testing.B) {
 		st.Close()
 		b.StopTimer()
 		// Take them out again, so that every iteration adds to the same index.
-		st, _ = store.OpenWriter(dir, false)
+		st, _ = store.OpenWriter(context.Background(), dir, false)
 		st.Commit(benchConfig, nil, ids)
 		st.Close()
 		b.StartTimer()
@@ -212,7 +212,7 @@ func (c *countingEmbedder) EmbedDocuments(ctx context.Context, texts []string) (
 func BenchmarkUnchangedReindex(b *testing.B) {
 	files := corpusDir(b, 10_000)
 	db := b.TempDir()
-	st, err := store.OpenWriter(db, false)
+	st, err := store.OpenWriter(context.Background(), db, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func BenchmarkUnchangedReindex(b *testing.B) {
 	st.Close()
 	b.ResetTimer()
 	for range b.N {
-		st, err := store.OpenWriter(db, false)
+		st, err := store.OpenWriter(context.Background(), db, false)
 		if err != nil {
 			b.Fatal(err)
 		}

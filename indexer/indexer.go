@@ -49,7 +49,10 @@ type Summary struct {
 	Skipped   int `json:"skipped"`
 	Chunks    int `json:"chunks_embedded"`
 	// BytesWritten is what the commits appended to the index files.
-	BytesWritten int64            `json:"bytes_written"`
+	BytesWritten int64 `json:"bytes_written"`
+	// PruneSkipped says that --prune removed nothing because some inputs
+	// could not be read.
+	PruneSkipped bool             `json:"prune_skipped,omitempty"`
 	Problems     []reader.Problem `json:"-"`
 }
 
@@ -131,7 +134,13 @@ func Run(ctx context.Context, st *store.Store, emb embed.Embedder, paths []strin
 		}
 		r.committed(b, n)
 	}
-	if err := errors.Join(commitErr, <-embedErr, <-readErr); err != nil {
+	err := errors.Join(commitErr, <-embedErr, <-readErr)
+	if err == nil && ctx.Err() != nil {
+		// Cancelled after the last stage finished its work but before that
+		// work was committed: the run is not complete.
+		err = ctx.Err()
+	}
+	if err != nil {
 		if commitErr != nil {
 			err = commitErr
 		} else if cause := context.Cause(ctx); cause != nil {
@@ -206,6 +215,13 @@ func (r *run) committed(b batch, written int64) {
 	}
 }
 
+// Problems of the articles themselves, as opposed to inputs that could not
+// be read.
+var (
+	errDuplicate = errors.New("duplicate article ID")
+	errNoText    = errors.New("no text to index")
+)
+
 // furnitureSample is how many articles the read stage reads ahead to find
 // the corpus's furniture before it prepares any. Furniture is site-wide,
 // so it shows in any run of articles from a site; lines found in earlier
@@ -262,7 +278,7 @@ func (r *run) read(ctx context.Context, hashes map[string]string, known []uint64
 	prepare := func(a sanad.Article) error {
 		r.count(func(s *Summary) { s.Seen++ })
 		if first, dup := r.seen[a.ID]; dup {
-			r.problem(reader.Problem{Path: a.Source, Err: fmt.Errorf("duplicate article ID %q (first from %s); skipped", a.ID, first)})
+			r.problem(reader.Problem{Path: a.Source, Err: fmt.Errorf("%w %q (first from %s); skipped", errDuplicate, a.ID, first)})
 			return nil
 		}
 		r.seen[a.ID] = a.Source
@@ -273,7 +289,7 @@ func (r *run) read(ctx context.Context, hashes map[string]string, known []uint64
 		}
 		p := r.furniture.Prepare(a, r.opt.Chunk)
 		if len(p.Chunks) == 0 {
-			r.problem(reader.Problem{Path: a.Source, Err: errors.New("no text to index")})
+			r.problem(reader.Problem{Path: a.Source, Err: errNoText})
 			return nil
 		}
 		cur.puts = append(cur.puts, p)
@@ -337,17 +353,22 @@ func Embed(ctx context.Context, emb embed.Embedder, puts []store.Put) error {
 	return nil
 }
 
-// prune removes the articles this run did not see. Articles from inputs
-// that failed to read this time are kept: a transient read error must not
-// delete indexed work.
+// prune removes the articles this run did not see. When some input could
+// not be read, it removes nothing: a file that failed this time (too large,
+// unreadable, a folder that could not be listed) must not lose the articles
+// indexed from it, and which articles came from it cannot always be told.
 func (r *run) prune(st *store.Store, cfg store.Config) error {
-	failed := make(map[string]bool)
-	for _, p := range r.summary().Problems {
-		failed[p.Path] = true
+	sum := r.summary()
+	for _, p := range sum.Problems {
+		if errors.Is(p, errDuplicate) || errors.Is(p, errNoText) {
+			continue
+		}
+		r.count(func(s *Summary) { s.PruneSkipped = true })
+		return nil
 	}
 	var gone []string
 	for _, a := range st.Articles() {
-		if _, ok := r.seen[a.ID]; !ok && !failed[a.Source] {
+		if _, ok := r.seen[a.ID]; !ok {
 			gone = append(gone, a.ID)
 		}
 	}

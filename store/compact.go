@@ -15,8 +15,11 @@ import (
 func (s *Store) Compact() (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dir == "" || !s.writable {
+	if s.dir == "" {
 		return false, nil
+	}
+	if err := s.writeCheck(); err != nil {
+		return false, err
 	}
 	var logBytes int64
 	for _, seg := range s.man.Segments {
@@ -46,29 +49,35 @@ func (s *Store) compact() error {
 	if s.man.Config != nil {
 		dims = s.man.Config.Dimensions
 	}
-	if _, err := writeSnapshot(filepath.Join(s.dir, name), dims, arts, s.postings(remap, logChunk)); err != nil {
+	if err := writeSnapshot(filepath.Join(s.dir, name), dims, arts, s.postings(remap, logChunk)); err != nil {
 		os.Remove(filepath.Join(s.dir, name))
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	fresh := newStore(s.dir)
 	fresh.man = next
 	fresh.man.Segments = nil
+	// startSegment also makes the new files' directory entries durable
+	// before the manifest names them.
 	if err := fresh.startSegment(); err != nil {
+		os.Remove(filepath.Join(s.dir, name))
 		return err
 	}
 	if err := writeManifest(s.dir, fresh.man); err != nil {
 		fresh.segment.Close()
+		s.broken = err
 		return err
 	}
 	// What is on disk is now the new snapshot; load it as a reader would.
 	seg := fresh.segment
-	fresh = newStore(s.dir)
-	if err := fresh.load(); err != nil {
+	loaded := newStore(s.dir)
+	if err := loaded.load(); err != nil {
 		seg.Close()
+		loaded.Close()
+		s.broken = err
 		return fmt.Errorf("reopen after compaction: %w", err)
 	}
-	fresh.segment = seg
-	s.swap(fresh)
+	loaded.segment = seg
+	s.swap(loaded)
 	return nil
 }
 

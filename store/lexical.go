@@ -40,16 +40,17 @@ func (s *Store) SearchLexical(query string, k int, exclude string) []sanad.Hit {
 		}
 		weight[t]++
 	}
-	var snapScores []float32
+	var snapScores []float64
 	var touched []uint32
 	var lens []float32
 	if s.snap != nil {
-		snapScores = make([]float32, s.snap.header.chunks)
+		snapScores = s.snap.scores()
+		defer s.snap.putScores(snapScores, &touched)
 		lens = s.snap.lengths()
 	}
 	// BM25's length normalisation, k1·(1-b+b·len/avg), as norm0 + norm1·len.
 	k1, b := s.params.K1, s.params.B
-	norm0, norm1 := float32(k1*(1-b)), float32(k1*b/avg)
+	norm0, norm1 := k1*(1-b), k1*b/avg
 	logScores := make(map[string]float64)
 	for _, t := range order {
 		var docs []uint32
@@ -71,7 +72,7 @@ func (s *Store) SearchLexical(query string, k int, exclude string) []sanad.Hit {
 			continue
 		}
 		idf := bm25.IDF(n, df) * float64(weight[t])
-		w := float32(idf * (k1 + 1))
+		w := idf * (k1 + 1)
 		for j, c := range docs {
 			if int(c) >= len(lens) || s.goneChks > 0 && s.chunkGone[c] {
 				continue
@@ -79,8 +80,8 @@ func (s *Store) SearchLexical(query string, k int, exclude string) []sanad.Hit {
 			if snapScores[c] == 0 {
 				touched = append(touched, c)
 			}
-			tf := float32(tfs[j])
-			snapScores[c] += w * tf / (tf + norm0 + norm1*lens[c])
+			tf := float64(tfs[j])
+			snapScores[c] += w * tf / (tf + norm0 + norm1*float64(lens[c]))
 		}
 		s.lexical.Postings(t, func(id string, tf, docLen int) {
 			logScores[id] += s.params.Score(idf, tf, docLen, avg)
@@ -92,7 +93,7 @@ func (s *Store) SearchLexical(query string, k int, exclude string) []sanad.Hit {
 	for _, c := range touched {
 		rec := s.snap.chunks[c]
 		first, _ := s.snap.chunkRange(int(rec[2]))
-		h.offer(scored{id: s.snap.id(int(rec[2])), index: int(c) - first, score: float64(snapScores[c])})
+		h.offer(scored{id: s.snap.id(int(rec[2])), index: int(c) - first, score: snapScores[c]})
 	}
 	for id, score := range logScores {
 		art, i, _ := splitChunkID(id)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -110,20 +111,21 @@ func decodeSnapshotHeader(b []byte) (*snapshotHeader, error) {
 
 // snapshot is an open, memory-mapped snapshot file.
 type snapshot struct {
-	lensOnce sync.Once
-	lens     []float32 // chunk lengths in terms, for BM25
-	name     string
-	size     int64
-	data     []byte
-	header   *snapshotHeader
-	articles []articleRec
-	strs     []byte
-	chunks   []chunkRec
-	vectors  []float32
-	lexicon  []lexRec
-	terms    []byte
-	postDocs []uint32
-	postTFs  []uint16
+	lensOnce  sync.Once
+	lens      []float32 // chunk lengths in terms, for BM25
+	scorePool sync.Pool // []float64 per chunk, zero, for BM25 queries
+	name      string
+	size      int64
+	data      []byte
+	header    *snapshotHeader
+	articles  []articleRec
+	strs      []byte
+	chunks    []chunkRec
+	vectors   []float32
+	lexicon   []lexRec
+	terms     []byte
+	postDocs  []uint32
+	postTFs   []uint16
 }
 
 func init() {
@@ -331,6 +333,22 @@ func (s *snapshot) lengths() []float32 {
 	return s.lens
 }
 
+// scores returns a zeroed score per chunk; putScores gives it back,
+// zeroing the entries a query touched.
+func (s *snapshot) scores() []float64 {
+	if v, ok := s.scorePool.Get().([]float64); ok {
+		return v
+	}
+	return make([]float64, len(s.chunks))
+}
+
+func (s *snapshot) putScores(v []float64, touched *[]uint32) {
+	for _, c := range *touched {
+		v[c] = 0
+	}
+	s.scorePool.Put(v)
+}
+
 func (s *snapshot) vector(c int) []float32 {
 	d := int(s.header.dims)
 	return s.vectors[c*d : (c+1)*d : (c+1)*d]
@@ -368,18 +386,18 @@ type snapshotArticle struct {
 type snapshotPostings func(yield func(term string, chunks []uint32, tfs []uint16) error) error
 
 // writeSnapshot writes a snapshot of arts (sorted by ID) and their
-// postings to path, durably. The caller renames nothing: the manifest
-// names the file only once this returns.
-func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snapshotPostings) (int64, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+// postings to a new file at path, durably. The caller renames nothing:
+// the manifest names the file only once this returns.
+func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snapshotPostings) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer f.Close()
 	w := &sectionWriter{w: bufio.NewWriterSize(f, 1<<20), off: snapHeaderSize}
 	h := &snapshotHeader{dims: uint32(dims), articles: uint32(len(arts))}
 	if _, err := w.w.Write(make([]byte, snapHeaderSize)); err != nil {
-		return 0, err
+		return err
 	}
 
 	// Articles and their strings.
@@ -403,7 +421,7 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 	}
 	h.sections[secArticles] = w.end()
 	if uint64(strs.Len()) > math.MaxUint32 {
-		return 0, errors.New("snapshot: more than 4 GiB of text")
+		return errors.New("snapshot: more than 4 GiB of text")
 	}
 	w.begin()
 	io.WriteString(w, strs.String())
@@ -423,18 +441,19 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 	for _, a := range arts {
 		for _, v := range a.vectors {
 			if len(v) != dims {
-				return 0, fmt.Errorf("snapshot: vector of %d dimensions, want %d", len(v), dims)
+				return fmt.Errorf("snapshot: vector of %d dimensions, want %d", len(v), dims)
 			}
 			w.Write(bytesOf(v))
 		}
 	}
 	h.sections[secVectors] = w.end()
 
-	// Postings go to a temporary file while the lexicon is written, since
-	// neither fits comfortably in memory for a large index.
-	tmp, err := os.CreateTemp("", "sanad-postings-*")
+	// Postings go to a temporary file beside the index while the lexicon is
+	// written, since they may not fit in memory; if the process dies, the
+	// next writer removes the file with the index's other strays.
+	tmp, err := os.CreateTemp(filepath.Dir(path), "snap-postings-*")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -459,7 +478,7 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return err
 	}
 	w.uint32s(0, 0)
 	w.uint64(h.postings)
@@ -470,29 +489,26 @@ func writeSnapshot(path string, dims int, arts []snapshotArticle, postings snaps
 
 	w.begin()
 	if err := docs.Flush(); err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := io.Copy(w, tmp); err != nil {
-		return 0, err
+		return err
 	}
 	w.Write(bytesOf(tfs))
 	h.sections[secPostings] = w.end()
 	if err := w.w.Flush(); err != nil {
-		return 0, err
+		return err
 	}
 	if w.err != nil {
-		return 0, w.err
+		return w.err
 	}
 	if _, err := f.WriteAt(h.encode(), 0); err != nil {
-		return 0, err
+		return err
 	}
-	if err := f.Sync(); err != nil {
-		return 0, err
-	}
-	return w.off, nil
+	return f.Sync()
 }
 
 // sectionWriter writes aligned sections and checksums them.

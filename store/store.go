@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/philippgille/chromem-go"
 	"github.com/sanadhq/sanad"
@@ -73,7 +75,7 @@ func (c Config) Mismatch(want Config) error {
 	}
 	add("embedder", c.Embedder, want.Embedder)
 	add("model", c.Model, want.Model)
-	if want.Dimensions != 0 && c.Dimensions != want.Dimensions {
+	if want.Dimensions != 0 && c.Dimensions != 0 && c.Dimensions != want.Dimensions {
 		add("dimensions", strconv.Itoa(c.Dimensions), strconv.Itoa(want.Dimensions))
 	}
 	add("query prefix", c.QueryPrefix, want.QueryPrefix)
@@ -84,18 +86,7 @@ func (c Config) Mismatch(want Config) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("the index was built with %s", joinComma(diffs))
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
+	return fmt.Errorf("the index was built with %s", strings.Join(diffs, ", "))
 }
 
 type segmentRef struct {
@@ -141,6 +132,10 @@ type Store struct {
 	writable  bool
 	lock      *os.File
 	segment   *os.File
+	// broken is set when a write failed at a point where the files and the
+	// in-memory state may disagree; the writer then refuses to write until
+	// the index is opened again, which reads the committed state.
+	broken error
 }
 
 // Stats summarises an index.
@@ -210,20 +205,21 @@ func Open(dir string) (*Store, error) {
 
 // OpenWriter opens the index in dir for writing, creating it if needed. Only
 // one writer may hold an index: if another has it, OpenWriter returns an
-// error wrapping ErrLocked, or waits for it when wait is true.
-func OpenWriter(dir string, wait bool) (*Store, error) {
+// error wrapping ErrLocked, or, when wait is true, waits for it until ctx
+// is done.
+func OpenWriter(ctx context.Context, dir string, wait bool) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
+	}
+	// The folder's own entry must be durable before anything in it is.
+	if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
+		return nil, err
 	}
 	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", dir, err)
 	}
-	how := syscall.LOCK_EX | syscall.LOCK_NB
-	if wait {
-		how = syscall.LOCK_EX
-	}
-	if err := syscall.Flock(int(lock.Fd()), how); err != nil {
+	if err := takeLock(ctx, lock, wait); err != nil {
 		holder, _ := os.ReadFile(lock.Name())
 		lock.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -248,6 +244,24 @@ func OpenWriter(dir string, wait bool) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// takeLock takes an exclusive flock. Waiting polls rather than blocking in
+// the kernel, so that Ctrl-C (ctx) ends the wait.
+func takeLock(ctx context.Context, f *os.File, wait bool) error {
+	delay := 10 * time.Millisecond
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil || !wait || !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
 }
 
 // removeStrays deletes files of the index folder that the manifest does
@@ -437,7 +451,7 @@ func splitChunkID(id string) (string, int, bool) {
 		return "", 0, false
 	}
 	n, err := strconv.Atoi(id[i+1:])
-	return id[:i], n, err == nil
+	return id[:i], n, err == nil && n >= 0
 }
 
 // index adds a log entry's chunks to the in-memory search structures.
@@ -494,10 +508,6 @@ func (s *Store) openSegment() error {
 		f.Close()
 		return fmt.Errorf("truncate segment %s: %w", last.Name, err)
 	}
-	if _, err := f.Seek(last.Size, 0); err != nil {
-		f.Close()
-		return err
-	}
 	s.segment = f
 	return nil
 }
@@ -506,7 +516,8 @@ func (s *Store) openSegment() error {
 // It is only referenced from the manifest at the next commit.
 func (s *Store) startSegment() error {
 	name := fmt.Sprintf("seg-%06d.log", s.man.NextSegment)
-	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	// Names are never reused: a reader may still have the old file open.
+	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("create segment: %w", err)
 	}
@@ -517,6 +528,10 @@ func (s *Store) startSegment() error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("sync segment %s: %w", name, err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		return err
 	}
 	if s.segment != nil {
 		s.segment.Close()
@@ -539,8 +554,8 @@ func (s *Store) Furniture() []uint64 {
 func (s *Store) SetFurniture(lines []uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.writable {
-		return errors.New("store: index opened read-only")
+	if err := s.writeCheck(); err != nil {
+		return err
 	}
 	next := s.man
 	next.Furniture = slices.Clone(lines)
@@ -550,6 +565,7 @@ func (s *Store) SetFurniture(lines []uint64) error {
 	}
 	if s.dir != "" {
 		if err := writeManifest(s.dir, next); err != nil {
+			s.broken = err
 			return err
 		}
 	}
@@ -609,8 +625,8 @@ type Put struct {
 func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.writable {
-		return 0, errors.New("store: index opened read-only")
+	if err := s.writeCheck(); err != nil {
+		return 0, err
 	}
 	if s.man.Config != nil {
 		if err := s.man.Config.Mismatch(cfg); err != nil {
@@ -641,6 +657,7 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 	var deleted []string
 	for _, id := range deletes {
 		if s.has(id) && !seen[id] {
+			seen[id] = true
 			deleted = append(deleted, id)
 			buf = append(buf, encodeDelete(id)...)
 		}
@@ -651,16 +668,17 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 	next := s.man
 	next.Config = &cfg
 	if s.dir != "" {
-		if _, err := s.segment.Write(buf); err != nil {
-			return 0, fmt.Errorf("write %s: %w", s.segment.Name(), err)
-		}
-		if err := s.segment.Sync(); err != nil {
-			return 0, fmt.Errorf("sync %s: %w", s.segment.Name(), err)
-		}
 		next.Segments = slices.Clone(s.man.Segments)
-		next.Segments[len(next.Segments)-1].Size += int64(len(buf))
+		last := &next.Segments[len(next.Segments)-1]
 		next.Articles, next.Chunks = s.countAfter(entries, deleted)
+		if err := s.appendCommitted(buf, last.Size); err != nil {
+			return 0, err
+		}
+		last.Size += int64(len(buf))
 		if err := writeManifest(s.dir, next); err != nil {
+			// The rename may have happened: which state is on disk is
+			// unknown until the index is read again.
+			s.broken = err
 			return 0, err
 		}
 	}
@@ -673,19 +691,52 @@ func (s *Store) Commit(cfg Config, puts []Put, deletes []string) (written int64,
 		s.entries[e.article.ID] = e
 		s.live += e.size
 		if err := s.index(e); err != nil {
+			s.broken = err
 			return int64(len(buf)), err
 		}
 	}
 	s.man.Articles, s.man.Chunks = s.counts()
 	// A long index run folds its log into the snapshot as it goes, so that
 	// its memory stays bounded; growing geometrically keeps the rewriting
-	// proportional to the index.
+	// proportional to the index. The commit is durable whatever happens
+	// here: a compaction that fails leaves the log as it is, to be folded
+	// later.
 	if s.dir != "" && s.logChunks >= max(compactChunks, s.snapChunks()/4) {
 		if err := s.compact(); err != nil {
-			return int64(len(buf)), fmt.Errorf("compact: %w", err)
+			slog.Warn("compaction failed; the log stays as it is", "index", s.dir, "err", err)
 		}
 	}
 	return int64(len(buf)), nil
+}
+
+// writeCheck refuses writes to a read-only or broken store.
+func (s *Store) writeCheck() error {
+	if !s.writable {
+		return errors.New("store: index opened read-only")
+	}
+	if s.broken != nil {
+		return fmt.Errorf("store: an earlier write failed (%v); open the index again", s.broken)
+	}
+	return nil
+}
+
+// appendCommitted writes buf at the committed end of the current segment
+// and makes it durable. On failure it cuts the segment back to that end,
+// so that a later commit starts from the same place; if even that fails
+// the store is broken.
+func (s *Store) appendCommitted(buf []byte, end int64) error {
+	name := s.segment.Name()
+	_, err := s.segment.WriteAt(buf, end)
+	if err == nil {
+		err = s.segment.Sync()
+	}
+	if err == nil {
+		return nil
+	}
+	if terr := s.segment.Truncate(end); terr != nil {
+		s.broken = terr
+	}
+	return fmt.Errorf("write %s: %w", name, err)
 }
 
 func (s *Store) snapChunks() int {
@@ -959,8 +1010,11 @@ func (s *Store) hit(chunk string, score float64) (sanad.Hit, bool) {
 		sp = e.spans[i]
 	} else if s.snap != nil {
 		ai, ok := s.snap.find(id)
+		if !ok || s.gone[ai] {
+			return sanad.Hit{}, false
+		}
 		first, n := s.snap.chunkRange(ai)
-		if !ok || s.gone[ai] || i >= n {
+		if i >= n {
 			return sanad.Hit{}, false
 		}
 		rec := s.snap.chunks[first+i]
@@ -1037,8 +1091,8 @@ func (s *Store) Stats() Stats {
 func (s *Store) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.writable {
-		return errors.New("store: index opened read-only")
+	if err := s.writeCheck(); err != nil {
+		return err
 	}
 	fresh := newStore(s.dir)
 	fresh.man.NextSegment = s.man.NextSegment
@@ -1048,6 +1102,7 @@ func (s *Store) Reset() error {
 		}
 		if err := writeManifest(s.dir, fresh.man); err != nil {
 			fresh.segment.Close()
+			s.broken = err
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sanadhq/sanad"
 )
@@ -34,7 +35,7 @@ func put(id string, lines ...string) Put {
 
 func mustWriter(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := OpenWriter(dir, false)
+	s, err := OpenWriter(context.Background(), dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestOneWriterAtATimeReadersSeeLastCommit(t *testing.T) {
 	if _, err := w.Commit(testConfig, []Put{put("a", "alpha")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenWriter(dir, false); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--wait") {
+	if _, err := OpenWriter(context.Background(), dir, false); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--wait") {
 		t.Errorf("second writer: %v, want ErrLocked mentioning --wait", err)
 	}
 	r, err := Open(dir)
@@ -230,7 +231,7 @@ func TestOneWriterAtATimeReadersSeeLastCommit(t *testing.T) {
 		t.Error("a reader could commit")
 	}
 	w.Close()
-	if w2, err := OpenWriter(dir, false); err != nil {
+	if w2, err := OpenWriter(context.Background(), dir, false); err != nil {
 		t.Errorf("writer after the first closed: %v", err)
 	} else {
 		w2.Close()
@@ -364,5 +365,102 @@ func TestStraysFromACrashAreRemoved(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			t.Errorf("%s left after a writer opened the index", name)
 		}
+	}
+}
+
+// A commit whose manifest could not be replaced leaves the index as the
+// last good commit left it; the writer refuses to go on until reopened.
+func TestFailedCommitLeavesTheIndexReadable(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha one")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	man := filepath.Join(dir, manifestName)
+	saved, _ := os.ReadFile(man)
+	// A directory in the manifest's place makes the rename fail, as a full
+	// disk or an I/O error would.
+	os.Remove(man)
+	os.Mkdir(man, 0o755)
+	os.WriteFile(filepath.Join(man, "x"), nil, 0o644)
+	if _, err := w.Commit(testConfig, []Put{put("b", "beta failed commit")}, nil); err == nil {
+		t.Fatal("commit with an unwritable manifest succeeded")
+	}
+	os.RemoveAll(man)
+	os.WriteFile(man, saved, 0o644)
+	if _, err := w.Commit(testConfig, []Put{put("c", "gamma")}, nil); err == nil || !strings.Contains(err.Error(), "open the index again") {
+		t.Errorf("commit after a failed one: %v", err)
+	}
+	w.Close()
+	w = mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("c", "gamma")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	_, hasB := r.Article("b")
+	_, hasC := r.Article("c")
+	if r.Len() != 2 || hasB || !hasC {
+		t.Errorf("after a failed commit: %d articles, b=%v c=%v; want a and c", r.Len(), hasB, hasC)
+	}
+}
+
+func TestDuplicateDeletesCountOnce(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha one"), put("b", "beta")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(testConfig, nil, []string{"a", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if rep, err := Verify(dir); err != nil || len(rep.Problems) > 0 || rep.Articles != 1 {
+		t.Errorf("Verify after deleting an ID twice: %+v %v", rep, err)
+	}
+}
+
+// A compaction that fails during a commit does not fail the commit, which
+// is durable; the log stays as it is.
+func TestCompactionFailureKeepsTheCommit(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("first", "x")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The name the compaction will want is taken, so it fails.
+	os.WriteFile(filepath.Join(dir, fmt.Sprintf("snap-%06d.idx", w.man.NextSegment)), nil, 0o644)
+	var puts []Put
+	for i := range compactChunks {
+		puts = append(puts, put(fmt.Sprintf("a%04d", i), "alpha one"))
+	}
+	if _, err := w.Commit(testConfig, puts, nil); err != nil {
+		t.Fatalf("commit that triggers a failing compaction: %v", err)
+	}
+	if _, err := w.Commit(testConfig, []Put{put("last", "y")}, nil); err != nil {
+		t.Fatalf("commit after a failed compaction: %v", err)
+	}
+	w.Close()
+	r, err := Open(dir)
+	if err != nil || r.Len() != compactChunks+2 {
+		t.Fatalf("reopen: %v, %d articles", err, r.Len())
+	}
+}
+
+// Waiting for another writer ends when the context does.
+func TestWaitingForTheLockCanBeCancelled(t *testing.T) {
+	dir := t.TempDir()
+	mustWriter(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := OpenWriter(ctx, dir, true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting writer: %v", err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("cancelled wait took %v", time.Since(start))
 	}
 }

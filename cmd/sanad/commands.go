@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,28 +52,29 @@ run finishes the job.`,
 			if commitChunks < 1 || maxFileMB < 1 {
 				return usagef("--commit-chunks and --max-file-size must be at least 1")
 			}
-			st, err := store.OpenWriter(a.db, wait)
+			st, err := store.OpenWriter(cmd.Context(), a.db, wait)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if reindex {
-				if err := st.Reset(); err != nil {
-					return fmt.Errorf("reindex %s: %w", a.db, err)
-				}
-			}
 			have, built := st.Config()
 			chunking := chunk.Options{Size: chunkSize, Overlap: overlap}
 			var haveCfg *store.Config
-			if built {
+			if built && !reindex {
 				haveCfg = &have
 				if !cmd.Flags().Changed("chunk-size") && !cmd.Flags().Changed("chunk-overlap") {
 					chunking = chunk.Options{Size: have.ChunkSize, Overlap: have.ChunkOverlap}
 				}
 			}
+			// The embedder is checked before --reindex empties the index.
 			emb, err := a.model.embedder(haveCfg)
 			if err != nil {
 				return err
+			}
+			if reindex {
+				if err := st.Reset(); err != nil {
+					return fmt.Errorf("reindex %s: %w", a.db, err)
+				}
 			}
 			progress := a.newProgress()
 			opt := indexer.Options{
@@ -136,6 +138,9 @@ func (a *app) printSummary(sum indexer.Summary, elapsed time.Duration) error {
 		sum.Added, sum.Updated, sum.Unchanged, sum.Removed, sum.Skipped, sum.Chunks, elapsed.Round(time.Millisecond))
 	for _, p := range sum.Problems {
 		fmt.Fprintf(a.stdout, "  skipped %s\n", p.Error())
+	}
+	if sum.PruneSkipped {
+		fmt.Fprintln(a.stdout, "  --prune removed nothing: some inputs could not be read, and their articles are kept")
 	}
 	return nil
 }
@@ -330,7 +335,9 @@ func (a *app) rmCommand() *cobra.Command {
 		Short: "Remove articles from the index",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			st, err := store.OpenWriter(a.db, wait)
+			slices.Sort(ids)
+			ids = slices.Compact(ids)
+			st, err := store.OpenWriter(cmd.Context(), a.db, wait)
 			if err != nil {
 				return err
 			}

@@ -285,7 +285,17 @@ func TestExitStatuses(t *testing.T) {
 	if code, _, errOut := runSanad(t, "--db", db, "rm", "nope"); code != exitFailure || !strings.Contains(errOut, `"nope"`) {
 		t.Errorf("rm of an unknown ID: exit %d: %s", code, errOut)
 	}
-	mustSanad(t, "--db", db, "rm", seeds[0])
+	// A bad --reindex is refused before it empties the index.
+	if code, _, _ := runSanad(t, "--db", db, "index", "--reindex", "--embedder", "openai", corpus); code != exitUsage {
+		t.Errorf("--reindex with an incomplete embedder: exit %d, want %d", code, exitUsage)
+	}
+	if out := mustSanad(t, "--db", db, "list"); strings.Count(out, "\n") != 5 {
+		t.Errorf("a refused --reindex emptied the index: %q", out)
+	}
+	if out := mustSanad(t, "--db", db, "rm", seeds[0], seeds[0]); !strings.Contains(out, "removed 1 article") {
+		t.Errorf("rm of one ID given twice: %q", out)
+	}
+	mustSanad(t, "--db", db, "verify")
 	if out := mustSanad(t, "--db", db, "list"); strings.Contains(out, seeds[0]) {
 		t.Errorf("removed article still listed")
 	}
