@@ -3,6 +3,7 @@ package reader
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -26,13 +27,50 @@ func Clean(s string) string {
 	newlines := 0 // line breaks seen since the last written rune
 	space := false
 	started := false
-	for i, r := range s {
+	// NFC can only change text that has combining marks or characters
+	// outside ASCII and the Arabic letters; the check is skipped otherwise,
+	// since it costs more than the rest of Clean.
+	mayCompose := false
+	// separate writes what the whitespace before a kept rune has become.
+	separate := func() {
+		if started {
+			switch {
+			case newlines > 1:
+				b.WriteString("\n\n")
+			case newlines == 1:
+				b.WriteByte('\n')
+			case space:
+				b.WriteByte(' ')
+			}
+		}
+		started = true
+		newlines = 0
+		space = false
+	}
+	for i := 0; i < len(s); {
+		// Fast path for what news text is mostly made of: printable ASCII
+		// and the Arabic block, which need no table lookups.
+		if c := s[i]; c > ' ' && c < 0x7f {
+			separate()
+			b.WriteByte(c)
+			i++
+			continue
+		} else if (c == 0xd8 || c == 0xd9 || c == 0xda || c == 0xdb) && i+1 < len(s) && s[i+1]&0xc0 == 0x80 && !(c == 0xd8 && s[i+1] == 0x9c) {
+			// U+0600–U+06FF, except U+061C (Arabic letter mark).
+			separate()
+			b.WriteString(s[i : i+2])
+			if arabicMark(rune(c&0x1f)<<6 | rune(s[i+1]&0x3f)) {
+				mayCompose = true
+			}
+			i += 2
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == '\r':
-			if i+1 < len(s) && s[i+1] == '\n' {
-				continue
+			if i+1 >= len(s) || s[i+1] != '\n' {
+				newlines++
 			}
-			newlines++
 		case r == '\n' || r == '\u0085' || r == '\u2028':
 			newlines++
 		case r == '\u2029':
@@ -43,25 +81,27 @@ func Clean(s string) string {
 			// Dropped without breaking a run of spaces, so "a \u200b b"
 			// still becomes "a b".
 		default:
-			if started {
-				switch {
-				case newlines > 1:
-					b.WriteString("\n\n")
-				case newlines == 1:
-					b.WriteByte('\n')
-				case space:
-					b.WriteByte(' ')
-				}
-			}
+			separate()
 			b.WriteRune(r)
-			started = true
-			newlines = 0
-			space = false
+			if r >= 0x300 {
+				mayCompose = true
+			}
 		}
+		i += size
 	}
 	// NFC goes last: removing a character between a letter and its mark
 	// can make a new composition possible.
-	return norm.NFC.String(b.String())
+	out := b.String()
+	if !mayCompose || norm.NFC.IsNormalString(out) {
+		return out
+	}
+	return norm.NFC.String(out)
+}
+
+// arabicMark reports whether r, in the Arabic block, is a combining mark:
+// harakat, Quranic marks and the superscript alef.
+func arabicMark(r rune) bool {
+	return r >= 0x610 && r <= 0x61a || r >= 0x64b && r <= 0x65f || r == 0x670 || r >= 0x6d6 && r <= 0x6ed
 }
 
 // invisible reports whether r is a format character that carries no

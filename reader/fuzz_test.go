@@ -7,16 +7,21 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func FuzzClean(f *testing.F) {
-	for _, s := range []string{"", " a \r\n\r\n\r\n b ", "\ufeffمُحَمَّد\u200c\u200f", "e\u200b\u0301", "a\xffb\u2029\u0085c", "\u2000\u0301"} {
+	for _, s := range []string{"", " a \r\n\r\n\r\n b ", "\ufeffمُحَمَّد\u200c\u200f", "e\u200b\u0301", "a\xffb\u2029\u0085c", "\u2000\u0301", "ا\u0654", "مَّ", "e\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := Clean(s)
 		if !utf8.ValidString(got) {
 			t.Fatalf("Clean(%q) = %q is not valid UTF-8", s, got)
+		}
+		if !norm.NFC.IsNormalString(got) {
+			t.Fatalf("Clean(%q) = %q is not NFC", s, got)
 		}
 		if again := Clean(got); again != got {
 			t.Fatalf("Clean not idempotent on %q: %q then %q", s, got, again)

@@ -38,7 +38,7 @@ END {
   row("add 10 articles (open, commit, close)", s(ns["BenchmarkIncrementalAdd"]), "", sprintf("%d of %d bytes written", metric["BenchmarkIncrementalAdd", "bytes-written"], metric["BenchmarkIncrementalAdd", "index-bytes"]), "≤ 1 s, no rewrite")
   row("re-index 10,000 unchanged articles", s(ns["BenchmarkUnchangedReindex"]), "", sprintf("%d embedding calls", metric["BenchmarkUnchangedReindex", "embed-calls"]), "≤ 1 s, 0 requests")
   row("embed chunks, 20 ms/request, 2 in flight", s(ns["BenchmarkEmbedThroughput/sanad"]) " (" metric["BenchmarkEmbedThroughput/sanad", "requests/op"] " requests)", s(ns["BenchmarkEmbedThroughput/chromem"]) " (" metric["BenchmarkEmbedThroughput/chromem", "requests/op"] " requests)", sprintf("%.1f× faster", ns["BenchmarkEmbedThroughput/chromem"] / ns["BenchmarkEmbedThroughput/sanad"]), "≥ 20×")
-  row("index run vs a one-at-a-time server's busy time", s(ns["BenchmarkKeepServerBusy"]), "", sprintf("%.3f× busy time", metric["BenchmarkKeepServerBusy", "wall/busy"]), "≤ 1.1×")
+  row("index run against the busy time of a one-at-a-time server", s(ns["BenchmarkKeepServerBusy"]), "", sprintf("%.3f× busy time", metric["BenchmarkKeepServerBusy", "wall/busy"]), "≤ 1.1×")
   row("peak RSS of a search process", sprintf("%d MiB", metric["BenchmarkColdSearch/sanad", "peak-RSS-MiB"]), "", sprintf("%.2f× (vectors + text)", metric["BenchmarkColdSearch/sanad", "RSS/(vectors+text)"]), "≤ 1.5×")
   row("built-in pipeline, one core", metric["BenchmarkBuiltinPipeline", "MB/s"] " MB/s", "", "", "≥ 5 MB/s")
 }' "$out"
