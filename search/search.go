@@ -76,11 +76,14 @@ func (s Searcher) rank(ctx context.Context, vec []float32, query string, k int, 
 	// Each ranking contributes a deeper list than asked for, so that a
 	// passage ranked moderately by both can rise above one ranked well by one.
 	depth := max(4*k, 50)
+	// BM25 runs beside the vector scan, which leaves cores idle at its end.
+	lexical := make(chan []sanad.Hit, 1)
+	go func() { lexical <- s.Store.SearchLexical(query, depth, exclude) }()
 	vhits, err := s.Store.SearchVector(ctx, vec, depth, exclude)
+	lhits := <-lexical
 	if err != nil {
 		return nil, err
 	}
-	lhits := s.Store.SearchLexical(query, depth, exclude)
 	return Fuse(k, Ranking{Hits: lhits, Weight: 1}, Ranking{Hits: vhits, Weight: vectorWeight}), nil
 }
 
