@@ -1,6 +1,8 @@
 package answer
 
 import (
+	"github.com/sanadhq/sanad/internal/wire"
+
 	"context"
 	"errors"
 	"fmt"
@@ -11,11 +13,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unicode"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -45,8 +45,6 @@ const (
 const (
 	// maxRetryAfter caps how long a server's Retry-After makes us wait.
 	maxRetryAfter = 30 * time.Second
-	// bodyQuote is how much of an unexpected answer an error quotes.
-	bodyQuote = 200
 )
 
 // ChatOptions configures NewChat.
@@ -111,7 +109,7 @@ func NewChat(opt ChatOptions) (*Chat, error) {
 	base := strings.TrimRight(opt.BaseURL, "/")
 	cfg := openai.DefaultConfig(opt.APIKey)
 	cfg.BaseURL = base
-	cfg.HTTPClient = recordingDoer{hc}
+	cfg.HTTPClient = wire.Doer{Client: hc}
 	return &Chat{
 		opt:         opt,
 		baseURL:     base,
@@ -155,21 +153,21 @@ func (c *Chat) Complete(ctx context.Context, p Prompt, w io.Writer) (string, err
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("chat completions %s: %w", c.endpoint, ctx.Err())
 		}
-		var te *transientError
+		var te *wire.Transient
 		if wrote || !errors.As(err, &te) {
 			return "", err
 		}
 		if attempt >= c.opt.MaxRetries {
 			if attempt == 0 {
-				return "", te.err
+				return "", te.Err
 			}
-			return "", fmt.Errorf("%w (gave up after %d attempts)", te.err, attempt+1)
+			return "", fmt.Errorf("%w (gave up after %d attempts)", te.Err, attempt+1)
 		}
-		wait := te.retryAfter
+		wait := te.RetryAfter
 		if wait == 0 {
 			wait = c.backoff(attempt)
 		}
-		slog.Debug("chat: retrying", "endpoint", c.endpoint, "attempt", attempt+1, "wait", wait, "err", te.err)
+		slog.Debug("chat: retrying", "endpoint", c.endpoint, "attempt", attempt+1, "wait", wait, "err", te.Err)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -197,8 +195,7 @@ func (c *Chat) once(ctx context.Context, req openai.ChatCompletionRequest, w io.
 	defer cancel(nil)
 	idle := time.AfterFunc(c.opt.Timeout, func() { cancel(errTimeout) })
 	defer idle.Stop()
-	x := &exchange{}
-	rctx = context.WithValue(rctx, exchangeKey{}, x)
+	rctx, x := wire.Record(rctx)
 	fail := func(err error) error {
 		if ctx.Err() == nil && errors.Is(context.Cause(rctx), errTimeout) {
 			return fmt.Errorf("chat completions %s: model %s: no answer within %v", c.endpoint, c.opt.Model, c.opt.Timeout)
@@ -274,18 +271,9 @@ func (c *Chat) once(ctx context.Context, req openai.ChatCompletionRequest, w io.
 	return b.String(), true, nil
 }
 
-// transientError is a failure worth retrying after a while.
-type transientError struct {
-	err        error
-	retryAfter time.Duration
-}
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
-
 // classify turns a failed request into a clear error, marking the ones
 // worth retrying as transient.
-func (c *Chat) classify(err error, x *exchange) error {
+func (c *Chat) classify(err error, x *wire.Exchange) error {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
 		if apiErr.HTTPStatusCode == 0 {
@@ -296,13 +284,13 @@ func (c *Chat) classify(err error, x *exchange) error {
 	}
 	var reqErr *openai.RequestError
 	if errors.As(err, &reqErr) {
-		msg := "unexpected answer " + quote(reqErr.Body)
+		msg := "unexpected answer " + wire.Quote(reqErr.Body)
 		if len(reqErr.Body) == 0 {
 			msg = "empty answer"
 		}
 		return c.statusError(reqErr.HTTPStatusCode, msg, x)
 	}
-	if x.status == 0 {
+	if x.Status == 0 {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			// Nothing listens there: retrying would only delay the report.
 			cause := err
@@ -316,19 +304,19 @@ func (c *Chat) classify(err error, x *exchange) error {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			return fmt.Errorf("chat completions %s: unknown host: %w", c.endpoint, dnsErr)
 		}
-		return &transientError{err: fmt.Errorf("chat completions %s: %w", c.endpoint, err)}
+		return &wire.Transient{Err: fmt.Errorf("chat completions %s: %w", c.endpoint, err)}
 	}
 	return fmt.Errorf("chat completions %s: model %s: %w", c.endpoint, c.opt.Model, err)
 }
 
 // statusError describes an HTTP error status; 408, 429 and 5xx are
 // transient.
-func (c *Chat) statusError(status int, msg string, x *exchange) error {
+func (c *Chat) statusError(status int, msg string, x *wire.Exchange) error {
 	m := c.opt.Model
 	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
-		return &transientError{
-			err:        fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg),
-			retryAfter: parseRetryAfter(x.retryAfter, time.Now()),
+		return &wire.Transient{
+			Err:        fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg),
+			RetryAfter: wire.ParseRetryAfter(x.RetryAfter, time.Now(), maxRetryAfter),
 		}
 	}
 	switch {
@@ -342,59 +330,4 @@ func (c *Chat) statusError(status int, msg string, x *exchange) error {
 		return fmt.Errorf("chat completions %s: model %s cannot chat (is it an embedding model?): %s", c.endpoint, m, msg)
 	}
 	return fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg)
-}
-
-// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
-// capped at maxRetryAfter; 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}
-
-// quote returns the start of an answer for an error message, in
-// backquotes, with control characters blanked.
-func quote(b []byte) string {
-	s := strings.ToValidUTF8(string(b[:min(len(b), bodyQuote)]), "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, " ")
-	if len(b) > bodyQuote {
-		s += "…"
-	}
-	return "`" + s + "`"
-}
-
-// go-openai hides the HTTP exchange behind its errors: an error status
-// loses the response headers (Retry-After). recordingDoer keeps what the
-// messages and the retry logic need in an exchange that travels in the
-// request's context.
-type exchange struct {
-	status     int    // 0 when no response arrived
-	retryAfter string // the Retry-After header, as sent
-}
-
-type exchangeKey struct{}
-
-type recordingDoer struct{ client *http.Client }
-
-func (d recordingDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.client.Do(req)
-	if x, ok := req.Context().Value(exchangeKey{}).(*exchange); ok && err == nil {
-		x.status = resp.StatusCode
-		x.retryAfter = resp.Header.Get("Retry-After")
-	}
-	return resp, err
 }

@@ -1,6 +1,8 @@
 package embed
 
 import (
+	"github.com/sanadhq/sanad/internal/wire"
+
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -47,8 +47,6 @@ const (
 	// maxRetryAfter caps how long a server's Retry-After can make us wait,
 	// so a misconfigured proxy cannot stall indexing for hours.
 	maxRetryAfter = 60 * time.Second
-	// bodyQuote is how much of an unexpected answer an error quotes.
-	bodyQuote = 200
 )
 
 // Options configures NewOpenAI and NewOllama.
@@ -167,7 +165,7 @@ func newRemote(kind string, opt Options) (*remote, error) {
 	base := strings.TrimRight(opt.BaseURL, "/")
 	cfg := openai.DefaultConfig(opt.APIKey)
 	cfg.BaseURL = base
-	cfg.HTTPClient = recordingDoer{hc}
+	cfg.HTTPClient = wire.Doer{Client: hc}
 
 	r := &remote{
 		kind:        kind,
@@ -272,15 +270,6 @@ dispatch:
 	return out, nil
 }
 
-// transientError is a failure worth retrying after a while.
-type transientError struct {
-	err        error
-	retryAfter time.Duration // the server's Retry-After, 0 if none
-}
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
-
 // embedBatch sends one batch, retrying transient failures with capped
 // exponential backoff and jitter, or after the server's Retry-After.
 func (r *remote) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
@@ -292,18 +281,18 @@ func (r *remote) embedBatch(ctx context.Context, batch []string) ([][]float32, e
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, ctx.Err())
 		}
-		var te *transientError
+		var te *wire.Transient
 		if !errors.As(err, &te) {
 			return nil, err
 		}
 		if attempt >= r.opt.MaxRetries {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", te.err, attempt+1)
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", te.Err, attempt+1)
 		}
-		wait := te.retryAfter
+		wait := te.RetryAfter
 		if wait == 0 {
 			wait = r.backoff(attempt)
 		}
-		slog.Debug("embeddings: retrying", "endpoint", r.endpoint, "attempt", attempt+1, "wait", wait, "err", te.err)
+		slog.Debug("embeddings: retrying", "endpoint", r.endpoint, "attempt", attempt+1, "wait", wait, "err", te.Err)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -329,8 +318,8 @@ func (r *remote) backoff(attempt int) time.Duration {
 func (r *remote) send(ctx context.Context, batch []string) ([][]float32, error) {
 	reqCtx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
 	defer cancel()
-	x := &exchange{}
-	res, err := r.client.CreateEmbeddings(context.WithValue(reqCtx, exchangeKey{}, x), openai.EmbeddingRequestStrings{
+	reqCtx, x := wire.Record(reqCtx)
+	res, err := r.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
 		Input:          batch,
 		Model:          openai.EmbeddingModel(r.model),
 		EncodingFormat: openai.EmbeddingEncodingFormatFloat,
@@ -340,7 +329,7 @@ func (r *remote) send(ctx context.Context, batch []string) ([][]float32, error) 
 			return nil, ctx.Err()
 		}
 		if errors.Is(reqCtx.Err(), context.DeadlineExceeded) {
-			return nil, &transientError{err: fmt.Errorf("embeddings %s: no answer within %v", r.endpoint, r.opt.Timeout)}
+			return nil, &wire.Transient{Err: fmt.Errorf("embeddings %s: no answer within %v", r.endpoint, r.opt.Timeout)}
 		}
 		return nil, r.classify(err, x)
 	}
@@ -349,20 +338,20 @@ func (r *remote) send(ctx context.Context, batch []string) ([][]float32, error) 
 
 // classify turns a failed request into a clear error, marking the ones
 // worth retrying as transient.
-func (r *remote) classify(err error, x *exchange) error {
+func (r *remote) classify(err error, x *wire.Exchange) error {
 	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
 		return r.statusError(apiErr.HTTPStatusCode, apiErr.Message, x)
 	}
 	var reqErr *openai.RequestError
 	if errors.As(err, &reqErr) {
-		msg := "unexpected answer " + quote(reqErr.Body)
+		msg := "unexpected answer " + wire.Quote(reqErr.Body)
 		if len(reqErr.Body) == 0 {
 			msg = "empty answer"
 		}
 		return r.statusError(reqErr.HTTPStatusCode, msg, x)
 	}
-	if x.status == 0 {
+	if x.Status == 0 {
 		// No answer at all: the connection failed.
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			cause := err
@@ -380,25 +369,25 @@ func (r *remote) classify(err error, x *exchange) error {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			return fmt.Errorf("embeddings %s: unknown host: %w", r.endpoint, dnsErr)
 		}
-		return &transientError{err: fmt.Errorf("embeddings %s: %w", r.endpoint, err)}
+		return &wire.Transient{Err: fmt.Errorf("embeddings %s: %w", r.endpoint, err)}
 	}
-	if x.readErr != nil {
+	if x.ReadErr != nil {
 		// The connection broke while the answer was arriving.
-		return &transientError{err: fmt.Errorf("embeddings %s: reading answer: %w", r.endpoint, x.readErr)}
+		return &wire.Transient{Err: fmt.Errorf("embeddings %s: reading answer: %w", r.endpoint, x.ReadErr)}
 	}
-	if x.status >= 500 {
-		return &transientError{err: fmt.Errorf("embeddings %s: HTTP %d with an undecodable answer %s", r.endpoint, x.status, quote(x.head))}
+	if x.Status >= 500 {
+		return &wire.Transient{Err: fmt.Errorf("embeddings %s: HTTP %d with an undecodable answer %s", r.endpoint, x.Status, wire.Quote(x.Head))}
 	}
-	return fmt.Errorf("embeddings %s: HTTP %d with an answer that is not the expected JSON (%v): %s", r.endpoint, x.status, err, quote(x.head))
+	return fmt.Errorf("embeddings %s: HTTP %d with an answer that is not the expected JSON (%v): %s", r.endpoint, x.Status, err, wire.Quote(x.Head))
 }
 
 // statusError describes an HTTP error status; 408, 429 and 5xx are
 // transient, others permanent since resending the same batch cannot help.
-func (r *remote) statusError(status int, msg string, x *exchange) error {
+func (r *remote) statusError(status int, msg string, x *wire.Exchange) error {
 	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
-		return &transientError{
-			err:        fmt.Errorf("embeddings %s: HTTP %d: %s", r.endpoint, status, msg),
-			retryAfter: parseRetryAfter(x.retryAfter, time.Now()),
+		return &wire.Transient{
+			Err:        fmt.Errorf("embeddings %s: HTTP %d: %s", r.endpoint, status, msg),
+			RetryAfter: wire.ParseRetryAfter(x.RetryAfter, time.Now(), maxRetryAfter),
 		}
 	}
 	switch {
@@ -453,38 +442,4 @@ func (r *remote) checkDims(got int) error {
 		return fmt.Errorf("embeddings %s: model %s: %w: got %d, expected %d %s", r.endpoint, r.model, ErrDimensions, got, want, source)
 	}
 	return nil
-}
-
-// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
-// capped at maxRetryAfter; 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}
-
-// quote returns the first bodyQuote bytes of an answer for an error
-// message, in backquotes, with control characters blanked so that a binary
-// or multi-line body cannot garble the terminal.
-func quote(b []byte) string {
-	s := strings.ToValidUTF8(string(b[:min(len(b), bodyQuote)]), "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, " ")
-	if len(b) > bodyQuote {
-		s += "…"
-	}
-	return "`" + s + "`"
 }

@@ -385,24 +385,6 @@ func TestConstructorsValidate(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"":                              0,
-		"1":                             time.Second,
-		" 7 ":                           7 * time.Second,
-		"-3":                            0,
-		"soon":                          0,
-		"3600":                          maxRetryAfter,
-		"Wed, 01 Jan 2025 12:00:10 GMT": 10 * time.Second,
-		"Wed, 01 Jan 2025 11:00:00 GMT": 0,
-	} {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestNormalize(t *testing.T) {
 	v := []float32{3, 4}
 	if err := Normalize(v); err != nil || v[0] != 0.6 || v[1] != 0.8 {
