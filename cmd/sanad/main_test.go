@@ -300,3 +300,26 @@ func TestExitStatuses(t *testing.T) {
 		t.Errorf("removed article still listed")
 	}
 }
+
+// A file that is not indexed can be compared with the index, and a query
+// can come on stdin.
+func TestRelatedToANewFileAndQueryOnStdin(t *testing.T) {
+	corpus, db := copySeeds(t), t.TempDir()
+	mustSanad(t, "--db", db, "index", corpus)
+	fresh := filepath.Join(t.TempDir(), "new.txt")
+	os.WriteFile(fresh, []byte("معبر باب الهوى\n\nمدد مجلس الأمن فتح معبر باب الهوى لإيصال المساعدات الإنسانية إلى شمال سوريا، في خطوة وصفتها واشنطن باختراق دبلوماسي مع روسيا.\n"), 0o644)
+	var rel []struct {
+		ArticleID string `json:"article_id"`
+	}
+	out := mustSanad(t, "--db", db, "related", "--json", "-k", "2", fresh)
+	if err := json.Unmarshal([]byte(out), &rel); err != nil || len(rel) != 2 || rel[0].ArticleID != "002_cc0475db50e010b5.txt" {
+		t.Errorf("related to a new file: %v %s", err, out)
+	}
+
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--db", db, "search", "--json", "-k", "1"}, strings.NewReader("معبر باب الهوى\n"), &stdout, &stderr)
+	var hits []hitOut
+	if code != 0 || json.Unmarshal(stdout.Bytes(), &hits) != nil || len(hits) != 1 || hits[0].ArticleID != "002_cc0475db50e010b5.txt" {
+		t.Errorf("search from stdin: exit %d %s %s", code, stdout.String(), stderr.String())
+	}
+}

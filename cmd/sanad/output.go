@@ -185,10 +185,11 @@ func (a *app) resolveArticle(cmd *cobra.Command, st *store.Store, emb embed.Embe
 	}
 	art := arts[0]
 	cfg, _ := st.Config()
-	put := indexer.Prepare(art, chunk.Options{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap})
-	if err := indexer.Embed(cmd.Context(), emb, []store.Put{put}); err != nil {
+	puts := []store.Put{indexer.Prepare(art, chunk.Options{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap})}
+	if err := indexer.Embed(cmd.Context(), emb, puts); err != nil {
 		return "", "", nil, nil, err
 	}
+	put := puts[0]
 	for _, other := range st.Articles() {
 		if other.Hash == art.Hash {
 			exclude = other.ID
