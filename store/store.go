@@ -975,10 +975,12 @@ func (s *Store) Chunks(articleID string) ([]sanad.Chunk, [][]float32) {
 	a = cloneArticle(a)
 	if e := s.entries[articleID]; e != nil {
 		out := make([]sanad.Chunk, len(e.spans))
+		vecs := make([][]float32, len(e.spans))
 		for i, sp := range e.spans {
 			out[i] = makeChunk(a, i, sp)
+			vecs[i] = slices.Clone(e.vectors[i])
 		}
-		return out, e.vectors
+		return out, vecs
 	}
 	i, _ := s.snap.find(articleID)
 	first, n := s.snap.chunkRange(i)
@@ -1034,6 +1036,9 @@ func (s *Store) hit(chunk string, score float64) (sanad.Hit, bool) {
 func (s *Store) SearchVector(ctx context.Context, q []float32, k int, exclude string) ([]sanad.Hit, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.vectors == nil {
+		return nil, errors.New("store: index closed")
+	}
 	if s.man.Config != nil && len(q) != s.man.Config.Dimensions {
 		return nil, fmt.Errorf("query vector has %d dimensions, index has %d", len(q), s.man.Config.Dimensions)
 	}
