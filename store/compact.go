@@ -97,7 +97,7 @@ func (s *Store) liveArticles() ([]snapshotArticle, []int32, map[string]uint32) {
 				continue
 			}
 			first, n := s.snap.chunkRange(i)
-			a := snapshotArticle{article: s.snap.article(i), spans: make([]span, n), lengths: make([]int, n), vectors: make([][]float32, n)}
+			a := snapshotArticle{article: s.snap.article(i), from: i, spans: make([]span, n), lengths: make([]int, n), vectors: make([][]float32, n)}
 			for c := range n {
 				rec := s.snap.chunks[first+c]
 				a.spans[c] = span{int(rec[0]), int(rec[1])}
@@ -108,7 +108,7 @@ func (s *Store) liveArticles() ([]snapshotArticle, []int32, map[string]uint32) {
 		}
 	}
 	for _, e := range s.entries {
-		a := snapshotArticle{article: e.article, spans: e.spans, lengths: make([]int, len(e.spans)), vectors: e.vectors}
+		a := snapshotArticle{article: e.article, from: -1, spans: e.spans, lengths: make([]int, len(e.spans)), vectors: e.vectors}
 		for c := range e.spans {
 			a.lengths[c], _ = s.lexical.DocLen(chunkID(e.article.ID, c))
 		}
@@ -119,14 +119,13 @@ func (s *Store) liveArticles() ([]snapshotArticle, []int32, map[string]uint32) {
 	logChunk := make(map[string]uint32, s.logChunks)
 	next := uint32(0)
 	for _, a := range arts {
-		if s.entries[a.article.ID] != nil {
+		if a.from < 0 {
 			for c := range a.spans {
 				logChunk[chunkID(a.article.ID, c)] = next + uint32(c)
 			}
 		} else {
-			i, _ := s.snap.find(a.article.ID)
-			first, n := s.snap.chunkRange(i)
-			for c := range n {
+			first, _ := s.snap.chunkRange(a.from)
+			for c := range a.spans {
 				remap[first+c] = int32(next) + int32(c)
 			}
 		}

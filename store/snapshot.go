@@ -373,6 +373,7 @@ func (s *snapshot) term(i int) string {
 // chunks, vectors and the number of terms of each chunk.
 type snapshotArticle struct {
 	article sanad.Article
+	from    int // index in the snapshot being compacted, -1 for the log's
 	spans   []span
 	lengths []int
 	vectors [][]float32
@@ -553,8 +554,8 @@ func (w *sectionWriter) uint64(v uint64) {
 }
 
 // verify checks every section's checksum, reading the whole file, and
-// what opening does not look at because it would read every article:
-// that articles are sorted by ID, as lookups by binary search assume.
+// what opening does not look at because it would read every article and
+// term: that articles and terms are sorted, as binary searches assume.
 func (s *snapshot) verify() error {
 	for i, r := range s.header.sections {
 		if crc32.Checksum(s.data[r.off:r.off+r.n], crcTable) != r.crc {
@@ -564,6 +565,11 @@ func (s *snapshot) verify() error {
 	for i := 1; i < s.len(); i++ {
 		if s.id(i-1) >= s.id(i) {
 			return fmt.Errorf("%w: snapshot articles not sorted by ID at %d", errCorrupt, i)
+		}
+	}
+	for i := 1; i < int(s.header.terms); i++ {
+		if s.term(i-1) >= s.term(i) {
+			return fmt.Errorf("%w: snapshot lexicon not sorted at term %d", errCorrupt, i)
 		}
 	}
 	for i, c := range s.postDocs {
