@@ -1,13 +1,12 @@
-// Package bm25 is an in-memory Okapi BM25 index over analysed documents
-// (in sanad, chunks), updated incrementally as documents are added and
-// removed.
+// Package bm25 is Okapi BM25: its scoring formula and an in-memory index of
+// analysed documents (in sanad, chunks) updated incrementally as documents
+// are added and removed.
 //
 // It knows nothing of text analysis: callers pass the terms produced by
 // package analysis, so that indexing and querying always agree.
 package bm25
 
 import (
-	"container/heap"
 	"math"
 )
 
@@ -22,12 +21,6 @@ type Params struct {
 // DefaultParams are the values Lucene uses (k1=1.2, b=0.75).
 func DefaultParams() Params { return Params{K1: 1.2, B: 0.75} }
 
-// Result is one scored document.
-type Result struct {
-	ID    string
-	Score float64
-}
-
 type posting struct {
 	slot int32
 	tf   int32
@@ -40,14 +33,16 @@ type doc struct {
 	live   bool
 }
 
-// Index is a BM25 index. It is not safe for concurrent writes; concurrent
-// Search calls are safe while no write is in progress.
+// Index holds the statistics BM25 needs for a set of documents: postings,
+// document frequencies and lengths. Scoring is left to the caller (package
+// store merges it with the statistics of its on-disk snapshot), with IDF
+// and Params.Score. It is not safe for concurrent writes; reads are safe
+// while no write is in progress.
 //
 // Terms are numbered as they are first seen, so that postings and document
 // frequencies are slices indexed by term rather than maps: adding a chunk
 // of a thousand terms is one map lookup per term and a sort.
 type Index struct {
-	params   Params
 	termIDs  map[string]int32
 	terms    []string
 	postings [][]posting // by term ID
@@ -61,8 +56,8 @@ type Index struct {
 }
 
 // New returns an empty index.
-func New(p Params) *Index {
-	return &Index{params: p, termIDs: make(map[string]int32), slots: make(map[string]int32)}
+func New() *Index {
+	return &Index{termIDs: make(map[string]int32), slots: make(map[string]int32)}
 }
 
 // Len is the number of documents in the index.
@@ -162,9 +157,6 @@ func (p Params) Score(idf float64, tf, docLen int, avgLen float64) float64 {
 	return idf * float64(tf) * (p.K1 + 1) / (float64(tf) + norm)
 }
 
-// IDF is the inverse document frequency of a term in this index.
-func (ix *Index) IDF(term string) float64 { return IDF(ix.live, ix.DF(term)) }
-
 // TotalLen is the number of terms in all documents together.
 func (ix *Index) TotalLen() int64 { return ix.totalLen }
 
@@ -208,68 +200,4 @@ func (ix *Index) DocLen(id string) (int, bool) {
 		return 0, false
 	}
 	return int(ix.docs[slot].length), true
-}
-
-// Search scores every document that shares a term with the query and
-// returns the k best, best first. Repeated query terms count once per
-// occurrence, as in Lucene.
-func (ix *Index) Search(query []string, k int) []Result {
-	if k <= 0 || ix.live == 0 {
-		return nil
-	}
-	avgLen := float64(ix.totalLen) / float64(ix.live)
-	scores := make(map[int32]float64)
-	for _, t := range query {
-		tid, ok := ix.termIDs[t]
-		if !ok {
-			continue
-		}
-		idf := ix.IDF(t)
-		for _, p := range ix.postings[tid] {
-			if d := &ix.docs[p.slot]; d.live {
-				scores[p.slot] += ix.params.Score(idf, int(p.tf), int(d.length), avgLen)
-			}
-		}
-	}
-	return ix.top(scores, k)
-}
-
-func (ix *Index) top(scores map[int32]float64, k int) []Result {
-	h := &resultHeap{}
-	for slot, s := range scores {
-		r := Result{ID: ix.docs[slot].id, Score: s}
-		if h.Len() < k {
-			heap.Push(h, r)
-		} else if better(r, (*h)[0]) {
-			(*h)[0] = r
-			heap.Fix(h, 0)
-		}
-	}
-	out := make([]Result, h.Len())
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(h).(Result)
-	}
-	return out
-}
-
-// better orders results by score, then by ID so that ties are stable.
-func better(a, b Result) bool {
-	if a.Score != b.Score {
-		return a.Score > b.Score
-	}
-	return a.ID < b.ID
-}
-
-// resultHeap is a min-heap: its root is the worst of the k best so far.
-type resultHeap []Result
-
-func (h resultHeap) Len() int           { return len(h) }
-func (h resultHeap) Less(i, j int) bool { return better(h[j], h[i]) }
-func (h resultHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *resultHeap) Push(x any)        { *h = append(*h, x.(Result)) }
-func (h *resultHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return r
 }

@@ -1,14 +1,30 @@
 package bm25
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
+// score is BM25 over an Index, as package store computes it.
+func score(ix *Index, query []string) map[string]float64 {
+	avg := float64(ix.TotalLen()) / float64(ix.Len())
+	p := DefaultParams()
+	out := map[string]float64{}
+	for _, t := range query {
+		idf := IDF(ix.Len(), ix.DF(t))
+		ix.Postings(t, func(id string, tf, docLen int) {
+			out[id] += p.Score(idf, tf, docLen, avg)
+		})
+	}
+	return out
+}
+
 // The corpus and expected scores below are computed by hand from the BM25
 // formula with k1=1.2, b=0.75 and Lucene's idf.
-func TestSearchMatchesHandComputedScores(t *testing.T) {
-	ix := New(DefaultParams())
+func TestScoresMatchHandComputedValues(t *testing.T) {
+	ix := New()
 	ix.Add("a", []string{"سوريا", "كيماوي", "اسد"})
 	ix.Add("b", []string{"سوريا", "روسيا"})
 	ix.Add("c", []string{"لبنان", "حكومه", "لبنان", "وزير"})
@@ -21,85 +37,72 @@ func TestSearchMatchesHandComputedScores(t *testing.T) {
 		norm := 1.2 * (1 - 0.75 + 0.75*dl/3)
 		return tf * 2.2 / (tf + norm)
 	}
-	wantA := idf2*tfPart(1, 3) + idf1*tfPart(1, 3)
-	wantB := idf2 * tfPart(1, 2)
-
-	got := ix.Search([]string{"سوريا", "كيماوي"}, 10)
-	if len(got) != 2 {
-		t.Fatalf("got %d results, want 2: %+v", len(got), got)
+	want := map[string]float64{"a": idf2*tfPart(1, 3) + idf1*tfPart(1, 3), "b": idf2 * tfPart(1, 2)}
+	got := score(ix, []string{"سوريا", "كيماوي"})
+	if len(got) != 2 || math.Abs(got["a"]-want["a"]) > 1e-9 || math.Abs(got["b"]-want["b"]) > 1e-9 {
+		t.Errorf("scores = %v, want %v", got, want)
 	}
-	if got[0].ID != "a" || got[1].ID != "b" {
-		t.Fatalf("order = %s, %s; want a, b", got[0].ID, got[1].ID)
-	}
-	if math.Abs(got[0].Score-wantA) > 1e-9 || math.Abs(got[1].Score-wantB) > 1e-9 {
-		t.Errorf("scores = %v, %v; want %v, %v", got[0].Score, got[1].Score, wantA, wantB)
-	}
-
 	// Term frequency saturates: two occurrences of لبنان in a 4-term document.
-	idfL := math.Log(1 + 2.5/1.5)
-	wantC := idfL * tfPart(2, 4)
-	c := ix.Search([]string{"لبنان"}, 1)
-	if len(c) != 1 || c[0].ID != "c" || math.Abs(c[0].Score-wantC) > 1e-9 {
-		t.Errorf("لبنان: got %+v, want c with %v", c, wantC)
+	if c := score(ix, []string{"لبنان"})["c"]; math.Abs(c-idf1*tfPart(2, 4)) > 1e-9 {
+		t.Errorf("لبنان in c: %v, want %v", c, idf1*tfPart(2, 4))
 	}
 }
 
 func TestRemoveAndReplaceUpdateStatistics(t *testing.T) {
-	ix := New(DefaultParams())
+	ix := New()
 	ix.Add("a", []string{"x", "y"})
 	ix.Add("b", []string{"x"})
 	ix.Remove("a")
-	if ix.Len() != 1 {
-		t.Fatalf("Len = %d after remove, want 1", ix.Len())
+	if ix.Len() != 1 || ix.TotalLen() != 1 || ix.DF("x") != 1 || ix.DF("y") != 0 {
+		t.Fatalf("after remove: %d docs, %d terms, df(x)=%d df(y)=%d", ix.Len(), ix.TotalLen(), ix.DF("x"), ix.DF("y"))
 	}
-	if got := ix.Search([]string{"y"}, 5); len(got) != 0 {
-		t.Errorf("removed document still found: %+v", got)
+	if got := score(ix, []string{"y"}); len(got) != 0 {
+		t.Errorf("removed document still scored: %v", got)
 	}
-	fresh := New(DefaultParams())
+	fresh := New()
 	fresh.Add("b", []string{"x"})
-	if a, b := ix.Search([]string{"x"}, 1)[0].Score, fresh.Search([]string{"x"}, 1)[0].Score; a != b {
+	if a, b := score(ix, []string{"x"})["b"], score(fresh, []string{"x"})["b"]; a != b {
 		t.Errorf("score after remove = %v, want %v as in an index that never had the document", a, b)
 	}
-
 	ix.Add("b", []string{"z"})
-	if got := ix.Search([]string{"x"}, 5); len(got) != 0 {
-		t.Errorf("replaced document still matches its old terms: %+v", got)
+	if got := score(ix, []string{"x"}); len(got) != 0 || ix.Len() != 1 {
+		t.Errorf("replaced document still matches its old terms: %v", got)
 	}
-	if ix.Len() != 1 {
-		t.Errorf("Len = %d after replace, want 1", ix.Len())
+	if n, ok := ix.DocLen("b"); !ok || n != 1 {
+		t.Errorf("DocLen(b) = %d, %v", n, ok)
+	}
+	if terms := ix.Terms(); !slices.Equal(terms, []string{"z"}) {
+		t.Errorf("Terms = %v, want only the live one", terms)
 	}
 }
 
-func TestCompactionKeepsResults(t *testing.T) {
-	ix := New(DefaultParams())
-	for i := 0; i < 3000; i++ {
-		ix.Add(string(rune('a'+i%26))+string(rune(0x600+i)), []string{"common", string(rune(0x600 + i))})
+func TestCompactionKeepsStatistics(t *testing.T) {
+	ix := New()
+	id := func(i int) string { return fmt.Sprintf("d%d", i) }
+	for i := range 3000 {
+		ix.Add(id(i), []string{"common", id(i)})
 	}
-	for i := 0; i < 2500; i++ {
-		ix.Remove(string(rune('a'+i%26)) + string(rune(0x600+i)))
+	for i := range 2500 {
+		ix.Remove(id(i))
 	}
 	if len(ix.docs) >= 3000 {
-		t.Fatalf("removed documents were never compacted: %d slots for %d live", len(ix.docs), ix.live)
+		t.Fatalf("removed documents were never compacted: %d slots for %d live", len(ix.docs), ix.Len())
 	}
-	got := ix.Search([]string{string(rune(0x600 + 2999))}, 3)
-	if len(got) != 1 || got[0].ID != string(rune('a'+2999%26))+string(rune(0x600+2999)) {
-		t.Errorf("after compaction: %+v", got)
+	if ix.DF("common") != 500 || len(score(ix, []string{"common"})) != 500 {
+		t.Errorf("common term: df %d, %d scored, want 500", ix.DF("common"), len(score(ix, []string{"common"})))
 	}
-	if n := len(ix.Search([]string{"common"}, 10000)); n != 500 {
-		t.Errorf("common term matches %d documents, want 500", n)
+	if got := score(ix, []string{id(2999)}); len(got) != 1 || got[id(2999)] == 0 {
+		t.Errorf("a live document after compaction: %v", got)
 	}
 }
 
-func TestSearchTopKIsStable(t *testing.T) {
-	ix := New(DefaultParams())
-	for _, id := range []string{"d", "b", "c", "a"} {
-		ix.Add(id, []string{"t"})
+func TestIDFIsNeverNegative(t *testing.T) {
+	for _, df := range []int{0, 1, 50, 99, 100} {
+		if idf := IDF(100, df); idf <= 0 || math.IsNaN(idf) {
+			t.Errorf("IDF(100, %d) = %v", df, idf)
+		}
 	}
-	got := ix.Search([]string{"t"}, 3)
-	if len(got) != 3 || got[0].ID != "a" || got[1].ID != "b" || got[2].ID != "c" {
-		t.Errorf("ties not broken by ID: %+v", got)
-	}
-	if got := ix.Search([]string{"missing"}, 3); len(got) != 0 {
-		t.Errorf("unknown term matched: %+v", got)
+	if IDF(100, 1) <= IDF(100, 50) {
+		t.Error("a rarer term does not weigh more")
 	}
 }

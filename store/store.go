@@ -172,7 +172,7 @@ func newStore(dir string) *Store {
 		entries: make(map[string]*entry),
 		vectors: col,
 		params:  bm25.DefaultParams(),
-		lexical: bm25.New(bm25.DefaultParams()),
+		lexical: bm25.New(),
 	}
 }
 
