@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -274,37 +272,17 @@ func (c *Chat) once(ctx context.Context, req openai.ChatCompletionRequest, w io.
 // classify turns a failed request into a clear error, marking the ones
 // worth retrying as transient.
 func (c *Chat) classify(err error, x *wire.Exchange) error {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		if apiErr.HTTPStatusCode == 0 {
+	if status, msg, ok := wire.ServerError(err); ok {
+		if status == 0 {
 			// An error event inside a stream that had started well.
-			return fmt.Errorf("chat completions %s: model %s: the server reported an error: %s", c.endpoint, c.opt.Model, apiErr.Message)
+			return fmt.Errorf("chat completions %s: model %s: the server reported an error: %s", c.endpoint, c.opt.Model, msg)
 		}
-		return c.statusError(apiErr.HTTPStatusCode, apiErr.Message, x)
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		msg := "unexpected answer " + wire.Quote(reqErr.Body)
-		if len(reqErr.Body) == 0 {
-			msg = "empty answer"
-		}
-		return c.statusError(reqErr.HTTPStatusCode, msg, x)
+		return c.statusError(status, msg, x)
 	}
 	if x.Status == 0 {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			// Nothing listens there: retrying would only delay the report.
-			cause := err
-			var opErr *net.OpError
-			if errors.As(err, &opErr) {
-				cause = opErr
-			}
+		return wire.NoAnswer("chat completions "+c.endpoint, err, func(cause error) error {
 			return fmt.Errorf("chat completions %s: cannot connect (for Ollama, start it with `ollama serve`): %w", c.endpoint, cause)
-		}
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return fmt.Errorf("chat completions %s: unknown host: %w", c.endpoint, dnsErr)
-		}
-		return &wire.Transient{Err: fmt.Errorf("chat completions %s: %w", c.endpoint, err)}
+		})
 	}
 	return fmt.Errorf("chat completions %s: model %s: %w", c.endpoint, c.opt.Model, err)
 }
@@ -313,7 +291,7 @@ func (c *Chat) classify(err error, x *wire.Exchange) error {
 // transient.
 func (c *Chat) statusError(status int, msg string, x *wire.Exchange) error {
 	m := c.opt.Model
-	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
+	if wire.Retryable(status) {
 		return &wire.Transient{
 			Err:        fmt.Errorf("chat completions %s: model %s: HTTP %d: %s", c.endpoint, m, status, msg),
 			RetryAfter: wire.ParseRetryAfter(x.RetryAfter, time.Now(), maxRetryAfter),

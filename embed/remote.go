@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -339,37 +337,16 @@ func (r *remote) send(ctx context.Context, batch []string) ([][]float32, error) 
 // classify turns a failed request into a clear error, marking the ones
 // worth retrying as transient.
 func (r *remote) classify(err error, x *wire.Exchange) error {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return r.statusError(apiErr.HTTPStatusCode, apiErr.Message, x)
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		msg := "unexpected answer " + wire.Quote(reqErr.Body)
-		if len(reqErr.Body) == 0 {
-			msg = "empty answer"
-		}
-		return r.statusError(reqErr.HTTPStatusCode, msg, x)
+	if status, msg, ok := wire.ServerError(err); ok {
+		return r.statusError(status, msg, x)
 	}
 	if x.Status == 0 {
-		// No answer at all: the connection failed.
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			cause := err
-			var opErr *net.OpError
-			if errors.As(err, &opErr) {
-				cause = opErr
-			}
+		return wire.NoAnswer("embeddings "+r.endpoint, err, func(cause error) error {
 			if r.kind == "ollama" {
 				return fmt.Errorf("cannot reach Ollama at %s: start it with `ollama serve`: %w", r.baseURL, cause)
 			}
-			// Nothing listens there: retrying would only delay the report.
 			return fmt.Errorf("embeddings %s: cannot connect: %w", r.endpoint, cause)
-		}
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return fmt.Errorf("embeddings %s: unknown host: %w", r.endpoint, dnsErr)
-		}
-		return &wire.Transient{Err: fmt.Errorf("embeddings %s: %w", r.endpoint, err)}
+		})
 	}
 	if x.ReadErr != nil {
 		// The connection broke while the answer was arriving.
@@ -384,7 +361,7 @@ func (r *remote) classify(err error, x *wire.Exchange) error {
 // statusError describes an HTTP error status; 408, 429 and 5xx are
 // transient, others permanent since resending the same batch cannot help.
 func (r *remote) statusError(status int, msg string, x *wire.Exchange) error {
-	if status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 {
+	if wire.Retryable(status) {
 		return &wire.Transient{
 			Err:        fmt.Errorf("embeddings %s: HTTP %d: %s", r.endpoint, status, msg),
 			RetryAfter: wire.ParseRetryAfter(x.RetryAfter, time.Now(), maxRetryAfter),

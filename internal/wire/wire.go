@@ -6,12 +6,18 @@ package wire
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
+
+	openai "github.com/sashabaranov/go-openai"
 )
 
 // QuoteBytes is how much of an unexpected answer an error quotes.
@@ -113,4 +119,49 @@ func Quote(b []byte) string {
 		s += "…"
 	}
 	return "`" + s + "`"
+}
+
+// ServerError returns the HTTP status and the server's message of a
+// go-openai error, and false when the error carries no answer from the
+// server. The status is 0 for an error event inside a stream.
+func ServerError(err error) (status int, msg string, ok bool) {
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.HTTPStatusCode, apiErr.Message, true
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		if len(reqErr.Body) == 0 {
+			return reqErr.HTTPStatusCode, "empty answer", true
+		}
+		return reqErr.HTTPStatusCode, "unexpected answer " + Quote(reqErr.Body), true
+	}
+	return 0, "", false
+}
+
+// Retryable reports whether an HTTP status is worth retrying: 408, 429 and
+// 5xx. Others are permanent, since resending the same request cannot help.
+func Retryable(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// NoAnswer describes a request that got no answer at all, from what (the
+// API and endpoint, as error messages name it). A refused connection and an
+// unknown host are permanent: nothing listens there, and retrying would
+// only delay the report; refused says what to do about the first. Anything
+// else (a reset, a timeout) is Transient.
+func NoAnswer(what string, err error, refused func(cause error) error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		cause := err
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			cause = opErr
+		}
+		return refused(cause)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Errorf("%s: unknown host: %w", what, dnsErr)
+	}
+	return &Transient{Err: fmt.Errorf("%s: %w", what, err)}
 }
