@@ -57,7 +57,10 @@ func (a *app) printHits(query string, hits []sanad.Hit) error {
 		fmt.Fprintln(a.stdout, "no matching passages")
 		return nil
 	}
-	hl := a.highlighter(query)
+	hl := func(s string) string { return s }
+	if a.color() {
+		hl = highlighter(query)
+	}
 	for _, h := range hits {
 		fmt.Fprintf(a.stdout, "%d. %s  [%.4f]\n   %s%s · %s · bytes %d-%d\n   %s\n\n",
 			h.Rank, a.bold(h.Article.Title), h.Score, h.Article.Source, dateSuffix(h.Article.Date), h.Chunk.ID, h.Chunk.Start, h.Chunk.End, hl(oneLine(h.Chunk.Text)))
@@ -134,10 +137,7 @@ func (a *app) bold(s string) string {
 
 // highlighter marks the words of a text that share an analysed term with
 // the query, so that أسلحة highlights الأسلحة and بالأسلحة alike.
-func (a *app) highlighter(query string) func(string) string {
-	if !a.color() {
-		return func(s string) string { return s }
-	}
+func highlighter(query string) func(string) string {
 	want := make(map[string]bool)
 	for _, t := range analysis.Terms(query) {
 		want[t] = true
@@ -170,7 +170,8 @@ func (a *app) resolveArticle(cmd *cobra.Command, st *store.Store, emb embed.Embe
 		return "", "", nil, nil, fmt.Errorf("related %s: %w (see 'sanad list' for IDs)", arg, errNotFound)
 	}
 	abs := absPath(arg)
-	for _, art := range st.Articles() {
+	indexed := st.Articles()
+	for _, art := range indexed {
 		if absPath(art.Source) == abs {
 			c, v := st.Chunks(art.ID)
 			return art.Title, art.ID, c, v, nil
@@ -190,7 +191,7 @@ func (a *app) resolveArticle(cmd *cobra.Command, st *store.Store, emb embed.Embe
 		return "", "", nil, nil, err
 	}
 	put := puts[0]
-	for _, other := range st.Articles() {
+	for _, other := range indexed {
 		if other.Hash == art.Hash {
 			exclude = other.ID
 		}
