@@ -136,9 +136,11 @@ func ReadQueries(r io.Reader) ([]Query, error) {
 	return out, nil
 }
 
-// Build indexes articles into a new in-memory store the way indexer.Run
-// does (furniture, chunking, analysis, embedding), so that what is
-// measured is what an index on disk would give.
+// Build indexes articles into a new in-memory store through the same
+// furniture, chunking, analysis and embedding as indexer.Run, so that what
+// is measured is what an index on disk would give. It counts furniture over
+// all the articles, where indexer.Run reads ahead 1,000: the same for sets
+// of that size or less, as ARCD's are.
 func Build(ctx context.Context, emb embed.Embedder, articles []sanad.Article, opt chunk.Options) (*store.Store, error) {
 	fc := indexer.NewFurnitureCounter()
 	for _, a := range articles {
