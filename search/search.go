@@ -104,45 +104,46 @@ type Ranking struct {
 // passages are near-ties, the vector ranking decides. On ARCD this beats
 // RRF (k=60), which fused the two rankings worse than BM25 alone.
 func Fuse(k int, rankings ...Ranking) []sanad.Hit {
-	byID := make(map[string]*sanad.Hit)
-	var order []string
+	// Scores are summed on pointers into the rankings, and only the k
+	// winners are copied out: a Hit is large, and hybrid search fuses
+	// hundreds per query.
+	type fused struct {
+		hit   *sanad.Hit
+		score float64
+	}
+	var all []fused
+	byID := make(map[string]int)
 	for _, r := range rankings {
 		top := 0.0
 		for _, h := range r.Hits {
 			top = max(top, h.Score)
 		}
-		for _, h := range r.Hits {
-			f, ok := byID[h.Chunk.ID]
+		for i := range r.Hits {
+			h := &r.Hits[i]
+			j, ok := byID[h.Chunk.ID]
 			if !ok {
-				h := h
-				h.Score = 0
-				f = &h
-				byID[h.Chunk.ID] = f
-				order = append(order, h.Chunk.ID)
+				j = len(all)
+				byID[h.Chunk.ID] = j
+				all = append(all, fused{hit: h})
 			}
 			if top > 0 && h.Score > 0 {
-				f.Score += r.Weight * h.Score / top
+				all[j].score += r.Weight * h.Score / top
 			}
 		}
 	}
-	out := make([]sanad.Hit, 0, len(order))
-	for _, id := range order {
-		out = append(out, *byID[id])
-	}
-	slices.SortStableFunc(out, func(a, b sanad.Hit) int {
+	slices.SortFunc(all, func(a, b fused) int {
 		switch {
-		case a.Score > b.Score:
+		case a.score > b.score:
 			return -1
-		case a.Score < b.Score:
+		case a.score < b.score:
 			return 1
 		}
-		return strings.Compare(a.Chunk.ID, b.Chunk.ID)
+		return strings.Compare(a.hit.Chunk.ID, b.hit.Chunk.ID)
 	})
-	if len(out) > k {
-		out = out[:k]
-	}
+	out := make([]sanad.Hit, min(max(k, 0), len(all)))
 	for i := range out {
-		out[i].Rank = i + 1
+		out[i] = *all[i].hit
+		out[i].Score, out[i].Rank = all[i].score, i+1
 	}
 	return out
 }

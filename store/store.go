@@ -1004,29 +1004,32 @@ func (s *Store) hit(chunk string, score float64) (sanad.Hit, bool) {
 	if !ok {
 		return sanad.Hit{}, false
 	}
-	var sp span
 	if e := s.entries[id]; e != nil {
 		if i >= len(e.spans) {
 			return sanad.Hit{}, false
 		}
-		sp = e.spans[i]
-	} else if s.snap != nil {
-		ai, ok := s.snap.find(id)
-		if !ok || s.gone[ai] {
-			return sanad.Hit{}, false
-		}
-		first, n := s.snap.chunkRange(ai)
-		if i >= n {
-			return sanad.Hit{}, false
-		}
-		rec := s.snap.chunks[first+i]
-		sp = span{int(rec[0]), int(rec[1])}
-	} else {
+		a := e.article
+		c := makeChunk(a, i, e.spans[i])
+		a.Text = ""
+		return sanad.Hit{Score: score, Chunk: c, Article: a}, true
+	}
+	if s.snap == nil {
 		return sanad.Hit{}, false
 	}
-	a, _ := s.article(id)
-	c := makeChunk(a, i, sp)
-	c.ID, c.ArticleID, c.Text = strings.Clone(c.ID), strings.Clone(c.ArticleID), strings.Clone(c.Text)
+	ai, ok := s.snap.find(id)
+	if !ok || s.gone[ai] {
+		return sanad.Hit{}, false
+	}
+	first, n := s.snap.chunkRange(ai)
+	if i >= n {
+		return sanad.Hit{}, false
+	}
+	rec := s.snap.chunks[first+i]
+	a := s.snap.article(ai)
+	c := makeChunk(a, i, span{int(rec[0]), int(rec[1])})
+	// The snapshot's strings live in its memory map, which Close unmaps:
+	// a hit outlives it, so it owns copies.
+	c.ArticleID, c.Text = strings.Clone(c.ArticleID), strings.Clone(c.Text)
 	a.Text = ""
 	return sanad.Hit{Score: score, Chunk: c, Article: cloneArticle(a)}, true
 }

@@ -464,3 +464,43 @@ func TestWaitingForTheLockCanBeCancelled(t *testing.T) {
 		t.Errorf("cancelled wait took %v", time.Since(start))
 	}
 }
+
+// Hits from the memory-mapped snapshot must own their strings: reading
+// them after Close would otherwise touch unmapped memory.
+func TestHitsOutliveClose(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("a", "alpha one", "beta two")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	err := w.compact() // the index is too small for Compact to choose to
+	w.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.snap == nil {
+		t.Fatal("the index has no snapshot to test")
+	}
+	lexical := r.SearchLexical("beta", 1, "")
+	vector, err := r.SearchVector(context.Background(), []float32{0, 0, 1, 0}, 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	for _, hits := range [][]sanad.Hit{lexical, vector} {
+		if len(hits) != 1 {
+			t.Fatalf("hits = %+v, want one", hits)
+		}
+		h := hits[0]
+		if h.Chunk.Text != "beta two" || h.Chunk.ID != "a#1" || h.Chunk.ArticleID != "a" || h.Article.ID != "a" ||
+			h.Article.Title != "title a" || h.Article.Source != "a.txt" || h.Article.Text != "" {
+			t.Errorf("hit after Close = %+v", h)
+		}
+	}
+}
