@@ -38,7 +38,10 @@ import (
 const (
 	manifestName = "manifest.json"
 	lockName     = "LOCK"
-	formatV1     = 1
+	// rebuildDir is the folder, inside an index's, where Rebuild builds
+	// its replacement.
+	rebuildDir = "rebuild"
+	formatV1   = 1
 	// compactChunks is how many chunks the log may hold after an index run
 	// before it is folded into the snapshot: opening the index analyses
 	// the log's chunks again, and a short log keeps that quick.
@@ -272,6 +275,7 @@ func (s *Store) removeStrays() {
 	for _, seg := range s.man.Segments {
 		named[seg.Name] = true
 	}
+	os.RemoveAll(filepath.Join(s.dir, rebuildDir))
 	files, _ := os.ReadDir(s.dir)
 	for _, f := range files {
 		name := f.Name()
@@ -1093,28 +1097,106 @@ func (s *Store) Stats() Stats {
 	return st
 }
 
-// Reset empties the index, including its recorded settings, so that it can
-// be rebuilt with others. The empty manifest is committed before any file
-// is removed, so a crash leaves either the old index or an empty one.
-func (s *Store) Reset() error {
+// Rebuild returns an empty index in which to build a replacement for s,
+// with settings of its own; Replace then publishes it. Until then s, and
+// every reader of its folder, keeps the old index, so a rebuild that fails
+// or is interrupted loses nothing. The new index's files are written in a
+// folder inside s's, under s's lock; one left by a crash is removed by the
+// next writer.
+func (s *Store) Rebuild() (*Store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writeCheck(); err != nil {
+		return nil, err
+	}
+	if s.dir == "" {
+		return NewMemory(), nil
+	}
+	dir := filepath.Join(s.dir, rebuildDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	staged := newStore(dir)
+	staged.writable = true
+	// Its files move into s's folder on Replace, so their names must not
+	// be any that s has used.
+	staged.man.NextSegment = s.man.NextSegment
+	if err := staged.startSegment(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	return staged, nil
+}
+
+// errReplaced stops further writes to an index that Replace has put in
+// another's place.
+var errReplaced = errors.New("store: this index has replaced another; use that one")
+
+// Replace makes staged, an index from s.Rebuild, the index in s's place,
+// and closes staged. The switch is one manifest write: a reader or a crash
+// sees the old index or the new one, never a mix. The old index's files
+// are removed after.
+func (s *Store) Replace(staged *Store) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writeCheck(); err != nil {
 		return err
 	}
-	fresh := newStore(s.dir)
-	fresh.man.NextSegment = s.man.NextSegment
-	if s.dir != "" {
-		if err := fresh.startSegment(); err != nil {
-			return err
-		}
-		if err := writeManifest(s.dir, fresh.man); err != nil {
-			fresh.segment.Close()
-			s.broken = err
-			return err
+	staged.mu.Lock()
+	defer staged.mu.Unlock()
+	if err := staged.writeCheck(); err != nil {
+		return fmt.Errorf("rebuilt index: %w", err)
+	}
+	if s.dir == "" {
+		s.swap(staged)
+		staged.broken = errReplaced
+		return nil
+	}
+	if staged.dir != filepath.Join(s.dir, rebuildDir) {
+		return fmt.Errorf("replace %s: %s was not made by its Rebuild", s.dir, staged.dir)
+	}
+	var names []string
+	if staged.man.Snapshot != "" {
+		names = append(names, staged.man.Snapshot)
+	}
+	for _, seg := range staged.man.Segments {
+		names = append(names, seg.Name)
+	}
+	for _, name := range names {
+		if err := os.Rename(filepath.Join(staged.dir, name), filepath.Join(s.dir, name)); err != nil {
+			return fmt.Errorf("replace %s: %w", s.dir, err)
 		}
 	}
-	s.swap(fresh)
+	if err := syncDir(s.dir); err != nil {
+		return err
+	}
+	if err := writeManifest(s.dir, staged.man); err != nil {
+		s.broken = err
+		return err
+	}
+	staged.segment.Close()
+	staged.segment = nil
+	if staged.snap != nil {
+		staged.snap.close()
+		staged.snap = nil
+	}
+	staged.broken = errReplaced
+	os.RemoveAll(staged.dir)
+	// What is on disk is now the new index; load it as a reader would.
+	loaded := newStore(s.dir)
+	err := loaded.load()
+	if err == nil {
+		err = loaded.openSegment()
+	}
+	if err != nil {
+		loaded.Close()
+		s.broken = err
+		return fmt.Errorf("reopen after rebuild: %w", err)
+	}
+	s.swap(loaded)
 	return nil
 }
 

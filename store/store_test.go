@@ -504,3 +504,107 @@ func TestHitsOutliveClose(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild is invisible until Replace: readers, and a writer that stops
+// half-way, see the old index; after Replace, only the new one is left.
+func TestRebuildReplacesAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	w := mustWriter(t, dir)
+	if _, err := w.Commit(testConfig, []Put{put("old1", "alpha one"), put("old2", "beta two")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	oldFiles, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
+
+	// Abandoned: a later writer finds the old index and no staging folder.
+	staged, err := w.Rebuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCfg := testConfig
+	newCfg.Model = "axis-v2"
+	if _, err := staged.Commit(newCfg, []Put{put("new1", "gamma three")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	staged.Close()
+	w.Close()
+	w = mustWriter(t, dir)
+	if w.Len() != 2 {
+		t.Fatalf("after an abandoned rebuild: %d articles, want the old 2", w.Len())
+	}
+	if _, err := os.Stat(filepath.Join(dir, rebuildDir)); err == nil {
+		t.Error("the abandoned rebuild's folder is still there after a writer opened the index")
+	}
+
+	// Completed, with a compaction inside the rebuild so that a snapshot
+	// moves too.
+	staged, err = w.Rebuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staged.Commit(newCfg, []Put{put("new1", "gamma three"), put("new2", "delta four")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	staged.mu.Lock()
+	err = staged.compact()
+	staged.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staged.Commit(newCfg, []Put{put("new3", "alpha five")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if reader.Len() != 2 || w.Len() != 2 {
+		t.Fatalf("before Replace: reader %d, writer %d articles; want the old 2", reader.Len(), w.Len())
+	}
+	if err := w.Replace(staged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staged.Commit(newCfg, []Put{put("x", "x")}, nil); err == nil {
+		t.Error("the staged index still takes commits after Replace")
+	}
+	staged.Close()
+	// The writer goes on with the new index.
+	if _, err := w.Commit(newCfg, []Put{put("new4", "beta six")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var ids []string
+	for _, a := range r.Articles() {
+		ids = append(ids, a.ID)
+	}
+	if got := strings.Join(ids, " "); got != "new1 new2 new3 new4" {
+		t.Errorf("articles after Replace: %s", got)
+	}
+	if cfg, _ := r.Config(); cfg.Model != "axis-v2" {
+		t.Errorf("config after Replace: %+v", cfg)
+	}
+	if hits := r.SearchLexical("delta", 1, ""); len(hits) != 1 || hits[0].Chunk.Text != "delta four" {
+		t.Errorf("search after Replace: %+v", hits)
+	}
+	for _, f := range oldFiles {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s of the old index is still there", filepath.Base(f))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, rebuildDir)); err == nil {
+		t.Error("the rebuild folder is still there after Replace")
+	}
+	if rep, err := Verify(dir); err != nil || len(rep.Problems) > 0 || len(rep.Notes) > 0 {
+		t.Errorf("verify after Replace: %+v, %v", rep, err)
+	}
+	// The reader opened before Replace still reads the old index.
+	if reader.Len() != 2 {
+		t.Errorf("the earlier reader sees %d articles", reader.Len())
+	}
+}

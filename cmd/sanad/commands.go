@@ -66,15 +66,18 @@ run finishes the job.`,
 					chunking = chunk.Options{Size: have.ChunkSize, Overlap: have.ChunkOverlap}
 				}
 			}
-			// The embedder is checked before --reindex empties the index.
 			emb, err := a.model.embedder(haveCfg)
 			if err != nil {
 				return err
 			}
+			// --reindex builds the new index beside the old one, which
+			// stays in place until the new one is complete.
+			target := st
 			if reindex {
-				if err := st.Reset(); err != nil {
+				if target, err = st.Rebuild(); err != nil {
 					return fmt.Errorf("reindex %s: %w", a.db, err)
 				}
+				defer target.Close()
 			}
 			progress := a.newProgress()
 			opt := indexer.Options{
@@ -92,9 +95,18 @@ run finishes the job.`,
 				},
 			}
 			start := time.Now()
-			sum, err := indexer.Run(cmd.Context(), st, emb, paths, opt)
+			sum, err := indexer.Run(cmd.Context(), target, emb, paths, opt)
 			progress.done()
 			elapsed := time.Since(start)
+			if reindex {
+				if err != nil {
+					fmt.Fprintf(a.stderr, "sanad: --reindex stopped; the index in %s is as it was before.\n", a.db)
+					return err
+				}
+				if err := st.Replace(target); err != nil {
+					return fmt.Errorf("reindex %s: %w", a.db, err)
+				}
+			}
 			if err != nil {
 				if sum.Added+sum.Updated > 0 {
 					fmt.Fprintf(a.stderr, "sanad: stopped after committing %d article(s) (%d chunks); running the same command again continues from there.\n", sum.Added+sum.Updated, sum.Chunks)
@@ -115,7 +127,7 @@ run finishes the job.`,
 	f.IntVar(&chunkSize, "chunk-size", def.Size, "chunk size budget in characters (kept under embedding models' token limits)")
 	f.IntVar(&overlap, "chunk-overlap", def.Overlap, "characters of whole sentences repeated between neighbouring chunks")
 	f.BoolVar(&prune, "prune", false, "remove indexed articles that were not found in this run's paths")
-	f.BoolVar(&reindex, "reindex", false, "empty the index first and rebuild it (needed to change embedder, model or chunking)")
+	f.BoolVar(&reindex, "reindex", false, "rebuild the index from these inputs alone, replacing it when done (needed to change embedder, model or chunking)")
 	f.BoolVar(&wait, "wait", false, "wait for another index run on the same --db instead of failing")
 	f.Int64Var(&maxFileMB, "max-file-size", reader.DefaultMaxFileSize>>20, "skip files larger than this many MiB")
 	f.IntVar(&commitChunks, "commit-chunks", 256, "chunks embedded and committed together: a crash loses at most this much work")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -255,10 +257,39 @@ func TestOpenAIIncrementalReindexPruneAndMismatch(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "--reindex") {
 		t.Errorf("index with another embedder: exit %d: %s", code, errOut)
 	}
+
+	// A --reindex that fails leaves the old index whole: here the new
+	// model is missing, as Ollama answers for a model never pulled.
+	missing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":{"message":"model \"other-embed\" not found, try pulling it first","type":"api_error","param":null,"code":null}}`))
+	}))
+	defer missing.Close()
+	before := mustSanad(t, "--db", db, "list")
+	code, _, errOut = runSanad(t, "--db", db, "--embedder", "openai", "--base-url", missing.URL+"/v1", "--embed-model", "other-embed", "index", "--reindex", corpus)
+	if code != exitFailure || !strings.Contains(errOut, "as it was") {
+		t.Errorf("failed --reindex: exit %d: %s", code, errOut)
+	}
+	if after := mustSanad(t, "--db", db, "list"); after != before {
+		t.Errorf("a failed --reindex changed the index: %q, was %q", after, before)
+	}
+	if out := mustSanad(t, "--db", db, "stats"); !strings.Contains(out, "test-embed") {
+		t.Errorf("stats after a failed --reindex: %q", out)
+	}
+	mustSanad(t, "--db", db, "verify")
+
 	mustSanad(t, "--db", db, "--embedder", "builtin", "index", "--reindex", corpus)
 	if out := mustSanad(t, "--db", db, "stats"); !strings.Contains(out, "builtin builtin-v1") {
 		t.Errorf("stats after --reindex: %q", out)
 	}
+	if after := mustSanad(t, "--db", db, "list"); after != before {
+		t.Errorf("articles after --reindex: %q, want %q", after, before)
+	}
+	if _, err := os.Stat(filepath.Join(db, "rebuild")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the rebuild folder outlived --reindex: %v", err)
+	}
+	mustSanad(t, "--db", db, "verify")
 }
 
 func TestExitStatuses(t *testing.T) {
