@@ -135,6 +135,9 @@ type Store struct {
 	writable  bool
 	lock      *os.File
 	segment   *os.File
+	// staged marks an index made by Rebuild: its folder goes with Close,
+	// as nothing can use a rebuild that was not completed.
+	staged bool
 	// broken is set when a write failed at a point where the files and the
 	// in-memory state may disagree; the writer then refuses to write until
 	// the index is opened again, which reads the committed state.
@@ -904,6 +907,9 @@ func (s *Store) Close() error {
 		s.lock.Close()
 		s.lock = nil
 	}
+	if s.staged {
+		os.RemoveAll(s.dir)
+	}
 	return err
 }
 
@@ -1101,8 +1107,8 @@ func (s *Store) Stats() Stats {
 // with settings of its own; Replace then publishes it. Until then s, and
 // every reader of its folder, keeps the old index, so a rebuild that fails
 // or is interrupted loses nothing. The new index's files are written in a
-// folder inside s's, under s's lock; one left by a crash is removed by the
-// next writer.
+// folder inside s's, under s's lock. Closing the new index without
+// Replace removes them; the next writer removes those a crash left.
 func (s *Store) Rebuild() (*Store, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1120,7 +1126,7 @@ func (s *Store) Rebuild() (*Store, error) {
 		return nil, fmt.Errorf("rebuild: %w", err)
 	}
 	staged := newStore(dir)
-	staged.writable = true
+	staged.writable, staged.staged = true, true
 	// Its files move into s's folder on Replace, so their names must not
 	// be any that s has used.
 	staged.man.NextSegment = s.man.NextSegment

@@ -526,13 +526,23 @@ func TestRebuildReplacesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	staged.Close()
+	if _, err := os.Stat(filepath.Join(dir, rebuildDir)); err == nil {
+		t.Error("the abandoned rebuild's folder outlived its Close")
+	}
 	w.Close()
 	w = mustWriter(t, dir)
 	if w.Len() != 2 {
 		t.Fatalf("after an abandoned rebuild: %d articles, want the old 2", w.Len())
 	}
+
+	// One a crash left is removed by the next writer.
+	if err := os.MkdirAll(filepath.Join(dir, rebuildDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	w = mustWriter(t, dir)
 	if _, err := os.Stat(filepath.Join(dir, rebuildDir)); err == nil {
-		t.Error("the abandoned rebuild's folder is still there after a writer opened the index")
+		t.Error("a crashed rebuild's folder is still there after a writer opened the index")
 	}
 
 	// Completed, with a compaction inside the rebuild so that a snapshot

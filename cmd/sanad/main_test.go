@@ -277,6 +277,9 @@ func TestOpenAIIncrementalReindexPruneAndMismatch(t *testing.T) {
 	if out := mustSanad(t, "--db", db, "stats"); !strings.Contains(out, "test-embed") {
 		t.Errorf("stats after a failed --reindex: %q", out)
 	}
+	if _, err := os.Stat(filepath.Join(db, "rebuild")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed --reindex left its rebuild folder: %v", err)
+	}
 	mustSanad(t, "--db", db, "verify")
 
 	mustSanad(t, "--db", db, "--embedder", "builtin", "index", "--reindex", corpus)
