@@ -9,9 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -41,6 +39,8 @@ const (
 )
 
 const (
+	// maxBackoff caps the exponential backoff between retries.
+	maxBackoff = 30 * time.Second
 	// maxRetryAfter caps how long a server's Retry-After makes us wait.
 	maxRetryAfter = 30 * time.Second
 )
@@ -74,11 +74,10 @@ type ChatOptions struct {
 // llama.cpp server's.
 type Chat struct {
 	opt      ChatOptions
-	baseURL  string
 	endpoint string
 	client   *openai.Client
-	// backoffBase is the first retry's mean delay; tests shorten it.
-	backoffBase time.Duration
+	// retry repeats failed requests; tests shorten its Base.
+	retry wire.Retry
 }
 
 // NewChat returns a client for the chat model opt names. BaseURL and Model
@@ -87,33 +86,20 @@ func NewChat(opt ChatOptions) (*Chat, error) {
 	if opt.Model == "" {
 		return nil, errors.New("chat: no model")
 	}
-	u, err := url.Parse(opt.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("chat: base URL %q is not an http(s) URL", opt.BaseURL)
-	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
-	switch {
-	case opt.MaxRetries == 0:
-		opt.MaxRetries = DefaultMaxRetries
-	case opt.MaxRetries < 0:
-		opt.MaxRetries = 0
+	opt.MaxRetries = wire.Retries(opt.MaxRetries, DefaultMaxRetries)
+	client, base, err := wire.NewClient(opt.BaseURL, opt.APIKey, opt.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
 	}
-	hc := opt.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	base := strings.TrimRight(opt.BaseURL, "/")
-	cfg := openai.DefaultConfig(opt.APIKey)
-	cfg.BaseURL = base
-	cfg.HTTPClient = wire.Doer{Client: hc}
+	endpoint := base + "/chat/completions"
 	return &Chat{
-		opt:         opt,
-		baseURL:     base,
-		endpoint:    base + "/chat/completions",
-		client:      openai.NewClientWithConfig(cfg),
-		backoffBase: time.Second,
+		opt:      opt,
+		endpoint: endpoint,
+		client:   client,
+		retry:    wire.Retry{Max: opt.MaxRetries, Base: time.Second, Cap: maxBackoff, What: "chat completions " + endpoint},
 	}, nil
 }
 
@@ -143,44 +129,22 @@ func (c *Chat) Complete(ctx context.Context, p Prompt, w io.Writer) (string, err
 		},
 		Temperature: temp,
 	}
-	for attempt := 0; ; attempt++ {
-		text, wrote, err := c.once(ctx, req, w)
-		if err == nil {
-			return text, nil
-		}
-		if ctx.Err() != nil {
-			return "", fmt.Errorf("chat completions %s: %w", c.endpoint, ctx.Err())
-		}
+	var text string
+	err := c.retry.Do(ctx, func() error {
+		var wrote bool
+		var err error
+		text, wrote, err = c.once(ctx, req, w)
 		var te *wire.Transient
-		if wrote || !errors.As(err, &te) {
-			return "", err
+		if wrote && errors.As(err, &te) {
+			// What was written cannot be taken back, so no second try.
+			return te.Err
 		}
-		if attempt >= c.opt.MaxRetries {
-			if attempt == 0 {
-				return "", te.Err
-			}
-			return "", fmt.Errorf("%w (gave up after %d attempts)", te.Err, attempt+1)
-		}
-		wait := te.RetryAfter
-		if wait == 0 {
-			wait = c.backoff(attempt)
-		}
-		slog.Debug("chat: retrying", "endpoint", c.endpoint, "attempt", attempt+1, "wait", wait, "err", te.Err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return "", fmt.Errorf("chat completions %s: %w", c.endpoint, ctx.Err())
-		}
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
-}
-
-// backoff doubles per attempt, with jitter in [d/2, d).
-func (c *Chat) backoff(attempt int) time.Duration {
-	d := c.backoffBase << min(attempt, 8)
-	half := d / 2
-	return half + rand.N(half+1)
+	return text, nil
 }
 
 // errTimeout is the cause of a request cancelled by the idle timer.

@@ -236,7 +236,7 @@ func TestChatRetriesTransientFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.backoffBase = time.Millisecond
+	c.retry.Base = time.Millisecond
 	text, err := c.Complete(context.Background(), Prompt{System: "s", User: "u"}, nil)
 	if err != nil || text != "الجواب [1]." || len(srv.seen()) != 2 {
 		t.Errorf("%q, %v after %d requests", text, err, len(srv.seen()))

@@ -6,10 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,16 +117,12 @@ type remote struct {
 	// dims is the vector length every answer must have: Options.Dimensions
 	// or, when that is 0, the length of the first vector seen.
 	dims atomic.Int64
-	// backoffBase is the first retry's mean delay; tests shorten it.
-	backoffBase time.Duration
-	progressMu  sync.Mutex
+	// retry repeats failed batches; tests shorten its Base.
+	retry      wire.Retry
+	progressMu sync.Mutex
 }
 
 func newRemote(kind string, opt Options) (*remote, error) {
-	u, err := url.Parse(opt.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%s embedder: base URL %q is not an http(s) URL", kind, opt.BaseURL)
-	}
 	if opt.Dimensions < 0 {
 		return nil, fmt.Errorf("%s embedder: negative dimensions %d", kind, opt.Dimensions)
 	}
@@ -142,12 +135,7 @@ func newRemote(kind string, opt Options) (*remote, error) {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
-	switch {
-	case opt.MaxRetries == 0:
-		opt.MaxRetries = DefaultMaxRetries
-	case opt.MaxRetries < 0:
-		opt.MaxRetries = 0
-	}
+	opt.MaxRetries = wire.Retries(opt.MaxRetries, DefaultMaxRetries)
 
 	hc := opt.HTTPClient
 	if hc == nil {
@@ -160,20 +148,19 @@ func newRemote(kind string, opt Options) (*remote, error) {
 			hc.Transport = t
 		}
 	}
-	base := strings.TrimRight(opt.BaseURL, "/")
-	cfg := openai.DefaultConfig(opt.APIKey)
-	cfg.BaseURL = base
-	cfg.HTTPClient = wire.Doer{Client: hc}
-
-	r := &remote{
-		kind:        kind,
-		model:       opt.Model,
-		baseURL:     base,
-		endpoint:    base + "/embeddings",
-		opt:         opt,
-		client:      openai.NewClientWithConfig(cfg),
-		backoffBase: 500 * time.Millisecond,
+	client, base, err := wire.NewClient(opt.BaseURL, opt.APIKey, hc)
+	if err != nil {
+		return nil, fmt.Errorf("%s embedder: %w", kind, err)
 	}
+	r := &remote{
+		kind:     kind,
+		model:    opt.Model,
+		baseURL:  base,
+		endpoint: base + "/embeddings",
+		opt:      opt,
+		client:   client,
+	}
+	r.retry = wire.Retry{Max: opt.MaxRetries, Base: 500 * time.Millisecond, Cap: maxBackoff, What: "embeddings " + r.endpoint}
 	r.dims.Store(int64(opt.Dimensions))
 	return r, nil
 }
@@ -271,45 +258,13 @@ dispatch:
 // embedBatch sends one batch, retrying transient failures with capped
 // exponential backoff and jitter, or after the server's Retry-After.
 func (r *remote) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
-	for attempt := 0; ; attempt++ {
-		vecs, err := r.send(ctx, batch)
-		if err == nil {
-			return vecs, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, ctx.Err())
-		}
-		var te *wire.Transient
-		if !errors.As(err, &te) {
-			return nil, err
-		}
-		if attempt >= r.opt.MaxRetries {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", te.Err, attempt+1)
-		}
-		wait := te.RetryAfter
-		if wait == 0 {
-			wait = r.backoff(attempt)
-		}
-		slog.Debug("embeddings: retrying", "endpoint", r.endpoint, "attempt", attempt+1, "wait", wait, "err", te.Err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("embeddings %s: %w", r.endpoint, ctx.Err())
-		}
-	}
-}
-
-// backoff doubles per attempt up to maxBackoff, with jitter in [d/2, d) so
-// that concurrent batches rejected together do not retry together.
-func (r *remote) backoff(attempt int) time.Duration {
-	d := maxBackoff
-	if attempt < 16 {
-		d = min(r.backoffBase<<attempt, maxBackoff)
-	}
-	half := d / 2
-	return half + rand.N(half+1)
+	var vecs [][]float32
+	err := r.retry.Do(ctx, func() error {
+		var err error
+		vecs, err = r.send(ctx, batch)
+		return err
+	})
+	return vecs, err
 }
 
 // send makes one request and checks its answer.

@@ -34,7 +34,7 @@ func newTestRemote(t *testing.T, kind string, opt Options) *remote {
 		t.Fatal(err)
 	}
 	r := e.(*remote)
-	r.backoffBase = time.Millisecond
+	r.retry.Base = time.Millisecond
 	return r
 }
 

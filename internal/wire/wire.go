@@ -1,7 +1,9 @@
 // Package wire holds what sanad's two clients of OpenAI-compatible servers,
-// for embeddings and for chat, share: a record of each HTTP exchange that
-// go-openai's errors do not expose, the error that marks a failure worth
-// retrying, Retry-After parsing, and the quoting of unexpected answers.
+// for embeddings and for chat, share: the go-openai client they are built
+// on, a record of each HTTP exchange that go-openai's errors do not
+// expose, the error that marks a failure worth retrying and the retry loop
+// with its backoff, Retry-After parsing, and the quoting of unexpected
+// answers.
 package wire
 
 import (
