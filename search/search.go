@@ -3,6 +3,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -132,13 +133,7 @@ func Fuse(k int, rankings ...Ranking) []sanad.Hit {
 		}
 	}
 	slices.SortFunc(all, func(a, b fused) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return strings.Compare(a.hit.Chunk.ID, b.hit.Chunk.ID)
+		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.hit.Chunk.ID, b.hit.Chunk.ID))
 	})
 	out := make([]sanad.Hit, min(max(k, 0), len(all)))
 	for i := range out {
@@ -204,13 +199,7 @@ func (s Searcher) Related(ctx context.Context, chunks []sanad.Chunk, vectors [][
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b Relation) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return strings.Compare(a.Article.ID, b.Article.ID)
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.Article.ID, b.Article.ID))
 	})
 	if len(out) > k {
 		out = out[:k]

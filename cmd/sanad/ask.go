@@ -82,6 +82,7 @@ OPENAI_BASE_URL); the key is --api-key (OPENAI_API_KEY).`,
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			hits, err := search.Searcher{Store: st, Embedder: emb}.Search(cmd.Context(), q, f.k, m, "")
 			if err != nil {
 				return err

@@ -163,18 +163,29 @@ func (a *app) openIndex() (*store.Store, embed.Embedder, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	have, ok := st.Config()
-	if !ok || st.Len() == 0 {
-		return nil, nil, fmt.Errorf("the index %s is empty: add articles with 'sanad index PATH...' (or choose another --db)", a.db)
-	}
-	emb, err := a.model.embedder(&have)
+	emb, err := a.matchingEmbedder(st)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkCompatible(a.db, have, emb); err != nil {
+		st.Close()
 		return nil, nil, err
 	}
 	return st, emb, nil
+}
+
+// matchingEmbedder returns the embedder for an index's vectors, or why
+// there is none.
+func (a *app) matchingEmbedder(st *store.Store) (embed.Embedder, error) {
+	have, ok := st.Config()
+	if !ok || st.Len() == 0 {
+		return nil, fmt.Errorf("the index %s is empty: add articles with 'sanad index PATH...' (or choose another --db)", a.db)
+	}
+	emb, err := a.model.embedder(&have)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCompatible(a.db, have, emb); err != nil {
+		return nil, err
+	}
+	return emb, nil
 }
 
 // queryText joins the arguments, or reads the query from stdin when there
@@ -227,6 +238,7 @@ come on stdin.`,
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			hits, err := search.Searcher{Store: st, Embedder: emb}.Search(cmd.Context(), q, k, m, "")
 			if err != nil {
 				return err
@@ -266,6 +278,7 @@ passages that links the two articles most strongly.`,
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			s := search.Searcher{Store: st, Embedder: emb}
 			title, id, chunks, vectors, err := a.resolveArticle(cmd, st, emb, args[0])
 			if err != nil {
@@ -293,6 +306,7 @@ func (a *app) listCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			arts := st.Articles()
 			if a.json {
 				return a.printJSON(arts)
@@ -315,6 +329,7 @@ func (a *app) statsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer st.Close()
 			s := st.Stats()
 			if a.json {
 				return a.printJSON(s)

@@ -67,6 +67,7 @@ A JSONL file (.jsonl or .ndjson) holds one {"query": "...", "relevant":
 				if err != nil {
 					return err
 				}
+				defer st.Close()
 				s = search.Searcher{Store: st, Embedder: emb}
 			default:
 				start := time.Now()
